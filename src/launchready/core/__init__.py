@@ -1,0 +1,1 @@
+"""Types shared by every layer: outcomes of gathering, findings and the report."""

@@ -1,0 +1,128 @@
+"""The audit pipeline: configuration → gatherers → checks → ranking → a ``Report``.
+
+Renderers receive only the report; nothing here formats output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from launchready import __version__
+from launchready.checks.base import Check
+from launchready.checks.registry import Registry, load_registry
+from launchready.config.model import AuditConfig
+from launchready.core.findings import Finding, Report, Severity, Stage, Status
+from launchready.core.outcome import Outcome, OutcomeStatus
+from launchready.gatherers.base import GatherContext, Gatherer, NoProgress, Progress
+from launchready.gatherers.catalog import providers_of
+from launchready.gatherers.network import Network
+from launchready.ranking import launch_order, rank_findings, score
+
+
+def _finding(c: Check, target: str, status: Status, evidence: str,
+             severity: Severity | None = None) -> Finding:
+    return Finding(
+        id=c.id,
+        stage=c.stage,
+        status=status,
+        severity=severity or c.severity,
+        harm=c.harm,
+        title=c.title,
+        target=target,
+        evidence=evidence,
+        impact=c.impact,
+        remediation=c.remediation,
+        references=c.references,
+    )
+
+
+def evaluate(c: Check, outcomes: Iterable[Outcome[Any]]) -> list[Finding]:
+    """Apply one check to every outcome of the fact it reads.
+
+    A missing fact yields "error"/"skipped" with the gatherer's reason — never "pass".
+    """
+    findings: list[Finding] = []
+    seen = False
+    for outcome in outcomes:
+        seen = True
+        if outcome.status is OutcomeStatus.ERROR:
+            findings.append(_finding(c, outcome.target, Status.ERROR,
+                                     f"could not check: {outcome.reason}"))
+            continue
+        if outcome.status is OutcomeStatus.SKIPPED:
+            findings.append(_finding(c, outcome.target, Status.SKIPPED, outcome.reason))
+            continue
+        try:
+            verdicts = c.evaluate(outcome.value)
+        except Exception as exc:  # noqa: BLE001 - a buggy check must not sink the audit
+            findings.append(_finding(c, outcome.target, Status.ERROR,
+                                     f"check failed internally: {type(exc).__name__}: {exc}"))
+            continue
+        for v in verdicts:
+            findings.append(_finding(c, v.target or outcome.target, v.status, v.evidence,
+                                     v.severity))
+    if not seen:
+        findings.append(_finding(c, "-", Status.SKIPPED, f"no gatherer provided {c.reads}"))
+    return findings
+
+
+async def gather_all(
+    gatherers: list[Gatherer], ctx: GatherContext
+) -> dict[str, list[Outcome[Any]]]:
+    async def run(g: Gatherer) -> list[Outcome[Any]]:
+        try:
+            return await g.gather(ctx)
+        except Exception as exc:  # noqa: BLE001 - becomes "could not check" for its facts
+            reason = f"{g.name} gatherer failed: {type(exc).__name__}: {exc}"
+            return [Outcome.error(fact, "-", reason) for fact in g.provides]
+
+    facts: dict[str, list[Outcome[Any]]] = {}
+    for outcomes in await asyncio.gather(*(run(g) for g in gatherers)):
+        for o in outcomes:
+            facts.setdefault(o.fact, []).append(o)
+    return facts
+
+
+def describe_target(config: AuditConfig) -> str:
+    parts = [*config.web.urls]
+    if config.web.domain and not parts:
+        parts.append(config.web.domain)
+    if config.repo.path:
+        parts.append(config.resolve_path(config.repo.path))
+    return ", ".join(parts) or "-"
+
+
+async def run_audit(
+    config: AuditConfig,
+    stages: Iterable[Stage],
+    *,
+    progress: Progress | None = None,
+    registry: Registry | None = None,
+    network: Network | None = None,
+    timeout_s: float = 30.0,
+) -> Report:
+    registry = registry or load_registry()
+    stages = tuple(stages)
+    checks = registry.for_stages(stages)
+    network = network or Network.from_config(config.network, config.base_dir)
+    ctx = GatherContext(config, network, progress or NoProgress(), timeout_s)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    facts = await gather_all(providers_of({c.reads for c in checks}), ctx)
+    findings = [f for c in checks for f in evaluate(c, facts.get(c.reads, []))]
+    ranked = rank_findings(findings)
+    return Report(
+        tool_name="launchready",
+        tool_version=__version__,
+        target=describe_target(config),
+        started_at=started.isoformat(timespec="seconds"),
+        duration_s=round(time.perf_counter() - clock, 3),
+        score=score(ranked),
+        findings=ranked,
+        launch_order=launch_order(ranked),
+        stages_run=stages,
+    )

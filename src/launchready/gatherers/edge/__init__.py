@@ -1,0 +1,1 @@
+"""Facts about the edge: what an HTTP client sees at each configured URL."""

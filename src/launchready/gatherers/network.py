@@ -1,0 +1,215 @@
+"""One resolver and one TLS context for every gatherer.
+
+``--nameserver``, ``--resolve``, ``--connect-to`` and ``--ca-bundle`` end up here, so DNS,
+HTTP and TLS probes all see the same world the user pointed us at.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import aiohttp
+import dns.asyncresolver
+import dns.exception
+import dns.nameserver
+import dns.resolver
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from launchready.config.errors import ConfigError
+from launchready.config.model import NetworkConfig
+
+HostPort = tuple[str, int]
+
+
+def _split_host(text: str) -> tuple[str, str]:
+    """``host:rest`` or ``[v6]:rest`` → (host, rest)."""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise ValueError("unclosed '['")
+        host, rest = text[1:end], text[end + 1 :]
+        if rest and not rest.startswith(":"):
+            raise ValueError("expected ':' after ']'")
+        return host, rest[1:]
+    host, _, rest = text.partition(":")
+    return host, rest
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"{text!r} is not a port")
+    return int(text)
+
+
+def parse_nameserver(text: str) -> HostPort:
+    try:
+        host, rest = _split_host(text.strip())
+        if not host:
+            raise ValueError("empty host")
+        return host, _port(rest) if rest else 53
+    except ValueError as exc:
+        raise ConfigError(f"--nameserver {text!r}: expected HOST[:PORT] ({exc})") from None
+
+
+def parse_resolve(text: str) -> tuple[HostPort, str]:
+    """curl's ``HOST:PORT:ADDR``."""
+    try:
+        host, rest = _split_host(text.strip())
+        port, _, addr = rest.partition(":")
+        if not host or not addr:
+            raise ValueError("missing part")
+        addr = addr.strip("[]")
+        return (host.lower(), _port(port)), addr
+    except ValueError as exc:
+        raise ConfigError(f"--resolve {text!r}: expected HOST:PORT:ADDR ({exc})") from None
+
+
+def parse_connect_to(text: str) -> tuple[HostPort, HostPort]:
+    """curl's ``HOST:PORT:HOST2:PORT2``."""
+    try:
+        host, rest = _split_host(text.strip())
+        port, _, target = rest.partition(":")
+        host2, port2 = _split_host(target)
+        if not host or not host2:
+            raise ValueError("missing part")
+        return (host.lower(), _port(port)), (host2, _port(port2))
+    except ValueError as exc:
+        raise ConfigError(
+            f"--connect-to {text!r}: expected HOST:PORT:HOST2:PORT2 ({exc})"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Network:
+    nameservers: tuple[HostPort, ...] = ()
+    ca_bundle: str | None = None
+    resolve: dict[HostPort, str] = field(default_factory=dict)
+    connect_to: dict[HostPort, HostPort] = field(default_factory=dict)
+    timeout_s: float = 10.0
+
+    @classmethod
+    def from_config(cls, cfg: NetworkConfig, base_dir: str = ".") -> Network:
+        import os
+
+        ca = cfg.ca_bundle
+        if ca is not None:
+            ca = ca if os.path.isabs(ca) else os.path.join(base_dir, ca)
+            if not os.path.isfile(ca):
+                raise ConfigError(f"CA bundle {ca!r} does not exist")
+        return cls(
+            nameservers=tuple(parse_nameserver(n) for n in cfg.nameservers),
+            ca_bundle=ca,
+            resolve=dict(parse_resolve(r) for r in cfg.resolve),
+            connect_to=dict(parse_connect_to(c) for c in cfg.connect_to),
+            timeout_s=cfg.timeout_s,
+        )
+
+    # --- DNS -------------------------------------------------------------------------
+    @cached_property
+    def dns(self) -> dns.asyncresolver.Resolver:
+        """Our nameservers when given (port included), else the system's."""
+        if not self.nameservers:
+            resolver = dns.asyncresolver.Resolver()
+        else:
+            resolver = dns.asyncresolver.Resolver(configure=False)
+            resolver.nameservers = [
+                dns.nameserver.Do53Nameserver(host, port) for host, port in self.nameservers
+            ]
+        resolver.lifetime = min(self.timeout_s, 5.0)
+        resolver.cache = None  # answers from different resolvers must never mix
+        return resolver
+
+    async def addresses(self, host: str, port: int) -> list[HostPort]:
+        """Where a connection to ``host:port`` goes, after --connect-to and --resolve."""
+        key = (host.lower().rstrip("."), port)
+        if key in self.connect_to:
+            host, port = self.connect_to[key]
+            key = (host.lower(), port)
+        if key in self.resolve:
+            return [(self.resolve[key], port)]
+        if _is_ip(host):
+            return [(host, port)]
+        if not self.nameservers:
+            loop_infos = await _system_lookup(host, port)
+            return loop_infos
+        found: list[HostPort] = []
+        for rdtype in ("A", "AAAA"):
+            try:
+                answer = await self.dns.resolve(host, rdtype)
+            except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+                continue
+            except dns.exception.DNSException as exc:
+                raise OSError(f"DNS lookup of {host} failed: {exc}") from None
+            found.extend((r.to_text(), port) for r in answer)
+        if not found:
+            raise OSError(f"{host} does not resolve")
+        return found
+
+    # --- TLS -------------------------------------------------------------------------
+    @cached_property
+    def ssl_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=self.ca_bundle)
+        return ctx
+
+    # --- HTTP ------------------------------------------------------------------------
+    def http_session(self, **kwargs: Any) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            resolver=_Resolver(self), ssl=self.ssl_context, use_dns_cache=False
+        )
+        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
+        return aiohttp.ClientSession(
+            connector=connector,
+            timeout=timeout,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=True,
+            **kwargs,
+        )
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+    except OSError:
+        return False
+    return True
+
+
+async def _system_lookup(host: str, port: int) -> list[HostPort]:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return _unique((str(info[4][0]), port) for info in infos)
+
+
+def _unique(items: Iterable[HostPort]) -> list[HostPort]:
+    return list(dict.fromkeys(items))
+
+
+class _Resolver(AbstractResolver):
+    """aiohttp resolver that consults ``Network`` (and so may change the port too)."""
+
+    def __init__(self, network: Network) -> None:
+        self._network = network
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results: list[ResolveResult] = []
+        for addr, real_port in await self._network.addresses(host, port):
+            fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+            results.append(
+                ResolveResult(
+                    hostname=host, host=addr, port=real_port, family=fam, proto=0,
+                    flags=socket.AI_NUMERICHOST,
+                )
+            )
+        return results
+
+    async def close(self) -> None:
+        return None
