@@ -85,7 +85,7 @@ def parse_config(
         if err["type"] == "extra_forbidden":
             message = f"unknown key '{key}'"
         else:
-            message = f"{key}: {err['msg']}"
+            message = f"{key}: {err['msg'].removeprefix('Value error, ')}"
         more = len(exc.errors()) - 1
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from launchready.config import netspec
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -43,6 +45,27 @@ class NetworkConfig(_Strict):
     # https://app.demo.test/ from an unprivileged loopback port.
     connect_to: list[str] = Field(default_factory=list)
     timeout_s: float = 10.0
+
+    @field_validator("nameservers")
+    @classmethod
+    def _nameservers(cls, values: list[str]) -> list[str]:
+        for v in values:
+            netspec.parse_nameserver(v)
+        return values
+
+    @field_validator("resolve")
+    @classmethod
+    def _resolve(cls, values: list[str]) -> list[str]:
+        for v in values:
+            netspec.parse_resolve(v)
+        return values
+
+    @field_validator("connect_to")
+    @classmethod
+    def _connect_to(cls, values: list[str]) -> list[str]:
+        for v in values:
+            netspec.parse_connect_to(v)
+        return values
 
 
 class EnvironmentConfig(_Strict):

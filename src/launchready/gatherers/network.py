@@ -22,66 +22,12 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from launchready.config.errors import ConfigError
 from launchready.config.model import NetworkConfig
-
-HostPort = tuple[str, int]
-
-
-def _split_host(text: str) -> tuple[str, str]:
-    """``host:rest`` or ``[v6]:rest`` → (host, rest)."""
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            raise ValueError("unclosed '['")
-        host, rest = text[1:end], text[end + 1 :]
-        if rest and not rest.startswith(":"):
-            raise ValueError("expected ':' after ']'")
-        return host, rest[1:]
-    host, _, rest = text.partition(":")
-    return host, rest
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ValueError(f"{text!r} is not a port")
-    return int(text)
-
-
-def parse_nameserver(text: str) -> HostPort:
-    try:
-        host, rest = _split_host(text.strip())
-        if not host:
-            raise ValueError("empty host")
-        return host, _port(rest) if rest else 53
-    except ValueError as exc:
-        raise ConfigError(f"--nameserver {text!r}: expected HOST[:PORT] ({exc})") from None
-
-
-def parse_resolve(text: str) -> tuple[HostPort, str]:
-    """curl's ``HOST:PORT:ADDR``."""
-    try:
-        host, rest = _split_host(text.strip())
-        port, _, addr = rest.partition(":")
-        if not host or not addr:
-            raise ValueError("missing part")
-        addr = addr.strip("[]")
-        return (host.lower(), _port(port)), addr
-    except ValueError as exc:
-        raise ConfigError(f"--resolve {text!r}: expected HOST:PORT:ADDR ({exc})") from None
-
-
-def parse_connect_to(text: str) -> tuple[HostPort, HostPort]:
-    """curl's ``HOST:PORT:HOST2:PORT2``."""
-    try:
-        host, rest = _split_host(text.strip())
-        port, _, target = rest.partition(":")
-        host2, port2 = _split_host(target)
-        if not host or not host2:
-            raise ValueError("missing part")
-        return (host.lower(), _port(port)), (host2, _port(port2))
-    except ValueError as exc:
-        raise ConfigError(
-            f"--connect-to {text!r}: expected HOST:PORT:HOST2:PORT2 ({exc})"
-        ) from None
+from launchready.config.netspec import (
+    HostPort,
+    parse_connect_to,
+    parse_nameserver,
+    parse_resolve,
+)
 
 
 @dataclass(frozen=True)

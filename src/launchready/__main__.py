@@ -1,0 +1,5 @@
+import sys
+
+from launchready.cli.main import main
+
+sys.exit(main())

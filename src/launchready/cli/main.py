@@ -1,0 +1,77 @@
+"""Entry point: parse, dispatch, and turn every expected failure into one line + exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from launchready import __version__
+from launchready.cli import audit, catalog, init
+from launchready.config.errors import ConfigError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"launchready: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="launchready", description="Is this web app safe enough to sell?")
+    parser.add_argument("--version", action="version", version=f"launchready {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("audit", help="audit a web app and its repository")
+    audit.add_audit_flags(p)
+    p.set_defaults(handler=audit.run)
+
+    p = sub.add_parser("demo", help="start the bundled sandbox and audit it")
+    p.add_argument("--fixed", action="store_true", help="audit the variant with every flaw fixed")
+    p.add_argument("--html", metavar="FILE", default="launchready-demo-report.html",
+                   help="where to write the HTML report (default: %(default)s)")
+    audit.add_output_flags(p)
+    p.set_defaults(handler=_demo)
+
+    p = sub.add_parser("checks", help="list every check")
+    p.set_defaults(handler=catalog.list_checks)
+
+    p = sub.add_parser("explain", help="explain one check")
+    p.add_argument("id", help="check id, e.g. edge.hsts")
+    p.set_defaults(handler=catalog.explain)
+
+    p = sub.add_parser("init", help="write a commented launchready.toml")
+    p.add_argument("--repo", default=".", metavar="PATH", help="repository to inspect")
+    p.add_argument("--output", default="launchready.toml", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(handler=init.run)
+    return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    # Imported on use: the sandbox pulls in the demo app's web stack.
+    from launchready.cli import demo
+
+    return demo.run(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"launchready: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("launchready: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

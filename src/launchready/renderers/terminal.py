@@ -1,0 +1,109 @@
+"""The terminal report: one screen of summary, must-fix in launch order, then the rest.
+
+``print_report`` draws on a rich console the CLI set up (colour only on a TTY without
+NO_COLOR); ``render`` returns plain text for files and pipes.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from launchready.core.findings import Finding, Report, Severity, Status
+
+SEVERITY_STYLE = {
+    Severity.BLOCKER: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+
+
+def _score_text(value: int | None) -> Text:
+    if value is None:
+        return Text("n/a", style="dim")
+    style = "green" if value >= 90 else "yellow" if value >= 60 else "red"
+    return Text(f"{value}/100", style=f"bold {style}")
+
+
+def _summary(report: Report) -> Panel:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("Target", report.target)
+    grid.add_row("Readiness", _score_text(report.score.overall))
+    stages = Text()
+    for i, (stage, value) in enumerate(report.score.stages.items()):
+        if i:
+            stages.append("  ")
+        stages.append(f"{stage} ")
+        stages.append_text(_score_text(value))
+    grid.add_row("Stages", stages)
+    counts = Text()
+    counts.append(f"{len(report.must_fix)} must-fix", style="bold red" if report.must_fix else "green")
+    counts.append(f"  ·  {len(report.nice_to_have)} nice-to-have")
+    counts.append(f"  ·  {len(report.passed)} passed")
+    if report.not_evaluated:
+        counts.append(f"  ·  {len(report.not_evaluated)} not evaluated", style="yellow")
+    grid.add_row("Findings", counts)
+    grid.add_row("Took", f"{report.duration_s:.1f} s")
+    return Panel(grid, title="launchready", title_align="left")
+
+
+def _findings_table(findings: list[Finding], *, detail: bool) -> Table:
+    table = Table(show_lines=detail, expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("finding", ratio=3)
+    table.add_column("target", ratio=2, overflow="fold")
+    for f in findings:
+        cell = Text(f.title, style="bold")
+        cell.append(f"  {f.id}", style="dim")
+        cell.append(f"\n{f.evidence}")
+        if detail:
+            cell.append(f"\nFix: {f.remediation}", style="green")
+        table.add_row(
+            str(f.rank), Text(f.severity.value, style=SEVERITY_STYLE[f.severity]), cell, f.target
+        )
+    return table
+
+
+def _launch_order(report: Report) -> Group:
+    by_rank = {f.rank: f for f in report.findings}
+    parts: list[Text | Table] = []
+    for step in report.launch_order:
+        parts.append(Text(f"Step {step.step} — {step.summary} ({step.harm.value})", style="bold"))
+        parts.append(
+            _findings_table([by_rank[r] for r in step.finding_ranks], detail=True)
+        )
+    return Group(*parts)
+
+
+def print_report(console: Console, report: Report) -> None:
+    console.print(_summary(report))
+    if report.must_fix:
+        console.rule("[bold red]Must fix before launch, in this order")
+        console.print(_launch_order(report))
+    else:
+        console.print(Text("No must-fix findings.", style="bold green"))
+    if report.nice_to_have:
+        console.rule("Nice to have")
+        console.print(_findings_table(list(report.nice_to_have), detail=False))
+    if report.not_evaluated:
+        console.rule("Not evaluated")
+        for f in report.not_evaluated:
+            label = "could not check" if f.status == Status.ERROR else "skipped"
+            console.print(Text(f"{f.id} [{label}] {f.target}: {f.evidence}", style="dim"))
+
+
+def render(report: Report, *, width: int = 110) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, no_color=True, force_terminal=False,
+                      highlight=False, emoji=False)
+    print_report(console, report)
+    return buffer.getvalue()
