@@ -62,9 +62,10 @@ def parse_config(
         message = str(exc)
         pos = _TOML_POS.search(message)
         line = int(pos.group(1)) if pos else None
-        raise ConfigError(
-            f"not valid TOML: {_TOML_POS.sub('', message).strip()}", path=path, line=line
-        ) from None
+        if line is None and "end of document" in message:
+            line = max(1, len(text.splitlines()))
+        detail = _TOML_POS.sub("", message).replace("(at end of document)", "").strip()
+        raise ConfigError(f"not valid TOML: {detail}", path=path, line=line) from None
     if "base_dir" in raw:
         raise ConfigError("unknown key 'base_dir'", path=path, line=line_of(text, ["base_dir"]))
     try:

@@ -1,0 +1,54 @@
+"""Shared fixtures: real peers on loopback (DNS, TLS CA, PostgreSQL, Chromium)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from launchready.sandbox.tls import TestCA
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _missing(reason: str) -> None:
+    """In CI a missing peer is a failure (make test installs it); locally, a skip."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (make test should have installed it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
+    return TestCA(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """LAUNCHREADY_TEST_DATABASE_URL when set, else a throwaway cluster."""
+    from launchready.sandbox.postgres import PostgresCluster, PostgresUnavailable
+
+    given = os.environ.get("LAUNCHREADY_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    try:
+        cluster = PostgresCluster().start()
+    except PostgresUnavailable as exc:
+        _missing(f"PostgreSQL unavailable: {exc}")
+        return
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):
+        _missing(f"{CHROMIUM} is not installed")
+    return CHROMIUM

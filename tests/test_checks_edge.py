@@ -1,0 +1,72 @@
+"""Edge checks on plain facts: each fails on its problem and passes when it is fixed."""
+
+from launchready.checks.edge import (
+    cookie_httponly,
+    cookie_samesite,
+    cookie_secure,
+    hsts,
+    https_redirect,
+)
+from launchready.core.findings import Severity, Status
+from launchready.gatherers.edge.http import Hop, PageFact, RedirectChain, parse_set_cookie
+
+
+def page(url: str = "https://app.test/login", headers=(), cookies=()) -> PageFact:
+    return PageFact(url, 200, tuple(headers), tuple(parse_set_cookie(c) for c in cookies), 5.0, 100)
+
+
+def statuses(check, fact) -> list[Status]:
+    return [v.status for v in check.evaluate(fact)]
+
+
+def test_hsts_missing_short_and_good() -> None:
+    assert statuses(hsts, page()) == [Status.FAIL]
+    short = hsts.evaluate(page(headers=[("Strict-Transport-Security", "max-age=3600")]))[0]
+    assert short.status == Status.WARN and short.severity == Severity.MEDIUM
+    good = page(headers=[("strict-transport-security", "max-age=63072000; includeSubDomains")])
+    assert statuses(hsts, good) == [Status.PASS]
+    assert statuses(hsts, page(headers=[("Strict-Transport-Security", "max-age=abc")])) == [
+        Status.FAIL
+    ]
+    assert statuses(hsts, page(url="http://app.test/")) == [Status.FAIL]
+
+
+def test_cookie_flags() -> None:
+    bad = page(cookies=["session=abc; Path=/; HttpOnly; SameSite=lax"])
+    assert statuses(cookie_secure, bad) == [Status.FAIL]
+    assert statuses(cookie_httponly, bad) == [Status.PASS]
+    assert statuses(cookie_samesite, bad) == [Status.PASS]
+    verdict = cookie_secure.evaluate(bad)[0]
+    assert verdict.target == "https://app.test/login (cookie session)"
+    good = page(cookies=["session=abc; Path=/; Secure; HttpOnly; SameSite=Strict"])
+    assert statuses(cookie_secure, good) == [Status.PASS]
+    naked = page(cookies=["auth_token=x"])
+    assert statuses(cookie_httponly, naked) == [Status.FAIL]
+    assert statuses(cookie_samesite, naked) == [Status.FAIL]
+    # Not session-like: a preference cookie is not judged.
+    assert statuses(cookie_secure, page(cookies=["theme=dark"])) == [Status.PASS]
+
+
+def chain(*hops: Hop) -> RedirectChain:
+    return RedirectChain(hops[0].url, hops)
+
+
+def test_https_redirect_verdicts() -> None:
+    good = chain(Hop("http://a.test/", 301, "https://a.test/"), Hop("https://a.test/", 200, None))
+    assert statuses(https_redirect, good) == [Status.PASS]
+    none = chain(Hop("http://a.test/", 200, None))
+    assert statuses(https_redirect, none) == [Status.FAIL]
+    refused = chain(Hop("http://a.test/", None, None, "cannot connect"))
+    assert statuses(https_redirect, refused) == [Status.FAIL]
+    temporary = chain(Hop("http://a.test/", 302, "https://a.test/"), Hop("https://a.test/", 200, None))
+    assert statuses(https_redirect, temporary) == [Status.WARN]
+    to_http = chain(Hop("http://a.test/", 301, "http://www.a.test/"), Hop("http://www.a.test/", 200, None))
+    assert statuses(https_redirect, to_http) == [Status.FAIL]
+    broken = chain(Hop("http://a.test/", 301, "https://a.test/"), Hop("https://a.test/", None, None, "TLS"))
+    assert statuses(https_redirect, broken) == [Status.FAIL]
+
+
+def test_parse_set_cookie_attributes() -> None:
+    c = parse_set_cookie("sid=1; Secure; HttpOnly; SameSite=None; Max-Age=5")
+    assert (c.name, c.secure, c.http_only, c.same_site) == ("sid", True, True, "None")
+    assert "max-age" in c.attributes

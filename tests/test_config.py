@@ -1,0 +1,111 @@
+from pathlib import Path
+
+import pytest
+
+from launchready.config import ConfigError, load_config
+from launchready.config.loader import parse_config
+from launchready.config.overrides import AuditFlags, apply_flags, parse_stages
+from launchready.core.findings import Stage
+
+
+def error_of(text: str, env: dict[str, str] | None = None) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, path="lr.toml", env=env or {})
+    return info.value
+
+
+def test_unknown_key_is_named_with_file_and_line() -> None:
+    err = error_of('[web]\nurls = ["https://a.test/"]\ndomian = "a.test"\n')
+    assert str(err) == "lr.toml:3: unknown key 'web.domian'"
+
+
+def test_unknown_table_is_named() -> None:
+    err = error_of('[web]\nurls = []\n\n[webb]\nx = 1\n')
+    assert err.line == 4 and "unknown key 'webb'" in str(err)
+
+
+def test_wrong_value_in_array_of_tables_points_at_its_line() -> None:
+    text = (
+        '[[performance.endpoints]]\nname = "a"\npath = "/a"\n'
+        '[[performance.endpoints]]\nname = "b"\npath = "/b"\nkind = "fast"\n'
+    )
+    err = error_of(text)
+    assert err.line == 7
+    assert "performance.endpoints[1].kind" in str(err)
+
+
+def test_malformed_toml_names_line() -> None:
+    err = error_of('[web]\nurls = ["https://a.test/"\n')
+    assert str(err).startswith("lr.toml:")
+    assert "not valid TOML" in str(err)
+    assert err.line is not None
+
+
+def test_bad_resolve_in_file_points_at_line() -> None:
+    err = error_of('[network]\nresolve = ["app.test:443"]\n')
+    assert err.line == 2 and "HOST:PORT:ADDR" in str(err)
+
+
+def test_env_expansion_and_missing_variable() -> None:
+    text = '[performance.login]\npath = "/login"\nform = { email = "a@b.test", password = "${PW}" }\n'
+    cfg = parse_config(text, path="lr.toml", env={"PW": "s3cret-value"})
+    assert cfg.performance.login is not None
+    assert cfg.performance.login.form == {"email": "a@b.test", "password": "s3cret-value"}
+    err = error_of(text)
+    assert err.line == 3 and "PW is not set" in str(err)
+    assert "s3cret" not in str(err)
+
+
+def test_every_design_key_is_accepted() -> None:
+    text = Path(__file__).with_name("data").joinpath("design-config.toml").read_text()
+    cfg = parse_config(text, path="lr.toml", env={"ADMIN_PASSWORD": "pw"})
+    assert cfg.web.subdomains == ["app", "api", "admin"]
+    assert cfg.environments["production"].env_file == ".env.production"
+    assert cfg.performance.endpoints[0].kind == "read"
+    assert cfg.monitor.heartbeats[0].grace_s == 3600
+    assert cfg.owners.secrets == "Sam"
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(str(tmp_path / "nope.toml"))
+
+
+def test_flags_override_file(tmp_path: Path) -> None:
+    cfg_file = tmp_path / "launchready.toml"
+    cfg_file.write_text('[web]\nurls = ["https://file.test/"]\n[repo]\npath = "sub"\n')
+    cfg = load_config(str(cfg_file))
+    assert cfg.resolve_path(cfg.repo.path or "") == str(tmp_path / "sub")
+    merged = apply_flags(
+        cfg, AuditFlags(urls=["https://flag.test/"], resolve=["flag.test:443:127.0.0.1"],
+                        domains=["flag.test"], dkim_selectors=["s2"])
+    )
+    assert merged.web.urls == ["https://flag.test/"]
+    assert merged.web.domain == "flag.test" and merged.email.domains == ["flag.test"]
+    assert merged.email.dkim_selectors == ["s2"]
+    assert merged.network.resolve == ["flag.test:443:127.0.0.1"]
+    assert merged.repo.path == "sub"  # untouched when the flag is absent
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (AuditFlags(resolve=["a.test:443"]), "--resolve 'a.test:443': expected HOST:PORT:ADDR"),
+        (AuditFlags(resolve=["a.test:x:1.2.3.4"]), "is not a port"),
+        (AuditFlags(nameservers=["1.2.3.4:99999"]), "--nameserver"),
+        (AuditFlags(connect_to=["a:1:b"]), "HOST:PORT:HOST2:PORT2"),
+        (AuditFlags(urls=["ftp://a.test/"]), "--url"),
+        (AuditFlags(only=["edge,nope"]), "unknown stage 'nope'"),
+        (AuditFlags(ca_bundle="/no/such/ca.pem"), "--ca-bundle"),
+    ],
+)
+def test_bad_flags_are_config_errors(flags: AuditFlags, message: str) -> None:
+    from launchready.config.model import AuditConfig
+
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        apply_flags(AuditConfig(), flags)
+
+
+def test_parse_stages() -> None:
+    assert parse_stages(["edge", "deploy,edge"]) == (Stage.EDGE, Stage.DEPLOY)
+    assert parse_stages([]) == tuple(Stage)

@@ -1,0 +1,46 @@
+"""The repository gatherer against a real git repository."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from pathlib import Path
+
+from launchready.gatherers.deploy.repo import read_repo
+
+GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t.test", "-C", str(root), *args],
+        check=True, capture_output=True, env=GIT_ENV,
+    )
+
+
+def test_tracked_untracked_and_history(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / ".env.production").write_text("DEBUG=false\n")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "first")
+    git(tmp_path, "rm", "-q", "--cached", ".env.production")
+    (tmp_path / ".gitignore").write_text(".env.production\n")
+    (tmp_path / ".env.local").write_text("X=1\n")
+    git(tmp_path, "add", ".gitignore")
+    git(tmp_path, "commit", "-qm", "untrack env")
+    fact = asyncio.run(read_repo(str(tmp_path)))
+    assert fact.is_git
+    assert fact.files == (".gitignore", "requirements.txt")
+    assert fact.untracked == (".env.local",)
+    assert {a.path for a in fact.ever_added} >= {".env.production", "requirements.txt"}
+    assert fact.text("requirements.txt") == "flask\n"
+
+
+def test_plain_folder(tmp_path: Path) -> None:
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "node_modules" / "x.js").write_text("")
+    (tmp_path / "package.json").write_text("{}")
+    fact = asyncio.run(read_repo(str(tmp_path)))
+    assert not fact.is_git and fact.files == ("package.json",)
