@@ -70,3 +70,14 @@ def test_parse_set_cookie_attributes() -> None:
     c = parse_set_cookie("sid=1; Secure; HttpOnly; SameSite=None; Max-Age=5")
     assert (c.name, c.secure, c.http_only, c.same_site) == ("sid", True, True, "None")
     assert "max-age" in c.attributes
+
+
+def test_reachable() -> None:
+    from launchready.checks.edge import reachable
+    from launchready.gatherers.edge.http import Reach
+
+    assert statuses(reachable, Reach("https://a.test/", 200, None)) == [Status.PASS]
+    assert statuses(reachable, Reach("https://a.test/", 404, None)) == [Status.PASS]
+    assert statuses(reachable, Reach("https://a.test/", 502, None)) == [Status.FAIL]
+    down = reachable.evaluate(Reach("https://a.test/", None, "cannot connect"))[0]
+    assert down.status == Status.FAIL and "cannot connect" in down.evidence

@@ -8,7 +8,15 @@ from urllib.parse import urlsplit
 
 from launchready.checks.base import Verdict, check
 from launchready.core.findings import Harm, Severity, Stage
-from launchready.gatherers.edge.http import PAGE, REDIRECTS, Cookie, PageFact, RedirectChain
+from launchready.gatherers.edge.http import (
+    PAGE,
+    REACH,
+    REDIRECTS,
+    Cookie,
+    PageFact,
+    Reach,
+    RedirectChain,
+)
 
 SIX_MONTHS_S = 15_552_000
 _SESSION_NAME = re.compile(r"sess|sid|auth|token|jwt|login|remember|connect\.sid|user", re.I)
@@ -16,6 +24,28 @@ _SESSION_NAME = re.compile(r"sess|sid|auth|token|jwt|login|remember|connect\.sid
 MDN_HSTS = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Strict-Transport-Security"
 MDN_COOKIES = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Cookies"
 OBSERVATORY = "https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring"
+
+
+@check(
+    id="edge.reachable",
+    stage=Stage.EDGE,
+    title="Each configured page answers",
+    severity=Severity.BLOCKER,
+    harm=Harm.LOGIN,
+    reads=REACH,
+    impact="A page that does not answer (DNS, connection, TLS or server error) is down for "
+    "every customer.",
+    remediation="Fix the failure shown in the evidence: DNS records, the listener, the "
+    "certificate, or the app behind it; then add an uptime check for the page.",
+    references=["https://www.rfc-editor.org/rfc/rfc9110#section-15.6"],
+)
+def reachable(reach: Reach) -> Verdict:
+    """Any HTTP answer below 500 counts as reached; 5xx means the app behind the edge failed."""
+    if reach.status is None:
+        return Verdict.fail(f"no answer: {reach.problem}")
+    if reach.status >= 500:
+        return Verdict.fail(f"answered {reach.status}")
+    return Verdict.ok(f"answered {reach.status}")
 
 
 @check(

@@ -19,6 +19,7 @@ from launchready.gatherers.base import GatherContext, bounded
 
 PAGE = "edge.page"
 REDIRECTS = "edge.redirects"
+REACH = "edge.reach"
 MAX_HOPS = 10
 BODY_LIMIT = 2 * 1024 * 1024
 
@@ -47,6 +48,15 @@ class PageFact:
             if key.lower() == name:
                 return value
         return None
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Whether an HTTP answer came back at all; ``problem`` says why not."""
+
+    url: str
+    status: int | None
+    problem: str | None
 
 
 @dataclass(frozen=True)
@@ -127,30 +137,50 @@ async def follow_redirects(session: aiohttp.ClientSession, start: str) -> Redire
     return RedirectChain(start, tuple(hops))
 
 
-def http_counterpart(url: str) -> str:
-    """The plain-http address a person typing the host would reach first."""
+def http_counterpart(url: str) -> str | None:
+    """The plain-http address a person typing the host would reach first.
+
+    Only for the default HTTPS port: behind a custom port nobody types the bare host.
+    """
     parts = urlsplit(url)
+    if parts.scheme != "https" or parts.port not in (None, 443):
+        return None
     host = parts.hostname or ""
     netloc = f"[{host}]" if ":" in host else host
     return urlunsplit(("http", netloc, "/", "", ""))
 
 
+def reach_of(page: Outcome[PageFact]) -> Outcome[Reach]:
+    """A page that did not answer is itself a fact: the customer cannot reach it either."""
+    if page.value is not None:
+        return Outcome.ok(REACH, page.target, Reach(page.target, page.value.status, None))
+    return Outcome.ok(REACH, page.target, Reach(page.target, None, page.reason))
+
+
 class HttpGatherer:
     name = "http"
-    provides = (PAGE, REDIRECTS)
+    provides = (PAGE, REACH, REDIRECTS)
 
     async def gather(self, ctx: GatherContext) -> list[Outcome[Any]]:
         urls = ctx.config.web.urls
         if not urls:
             reason = "no URL configured ([web].urls or --url)"
-            return [Outcome.skipped(PAGE, "-", reason), Outcome.skipped(REDIRECTS, "-", reason)]
+            return [Outcome.skipped(fact, "-", reason) for fact in self.provides]
         ctx.progress.started("edge: pages and redirects")
+        starts: dict[str, str | None] = {u: http_counterpart(u) for u in urls}
         async with ctx.network.http_session() as session:
             pages = [bounded(PAGE, u, fetch_page(session, u), ctx.timeout_s) for u in urls]
-            starts = list(dict.fromkeys(http_counterpart(u) for u in urls if u.startswith("https")))
             chains = [
-                bounded(REDIRECTS, s, follow_redirects(session, s), ctx.timeout_s) for s in starts
+                bounded(REDIRECTS, s, follow_redirects(session, s), ctx.timeout_s)
+                for s in dict.fromkeys(s for s in starts.values() if s)
             ]
-            results: list[Outcome[Any]] = list(await asyncio.gather(*pages, *chains))
+            page_results = await asyncio.gather(*pages)
+            chain_results = await asyncio.gather(*chains)
         ctx.progress.finished("edge: pages and redirects")
-        return results
+        unchained = [
+            Outcome.skipped(REDIRECTS, u, "not on the default HTTPS port: no plain-http twin")
+            for u, s in starts.items()
+            if s is None
+        ]
+        reaches = [reach_of(p) for p in page_results]
+        return [*page_results, *reaches, *chain_results, *unchained]
