@@ -1,6 +1,11 @@
 """Deploy checks on plain repository facts."""
 
-from launchready.checks.deploy import env_files_tracked, is_env_file, lockfile, unpinned_requirements
+from launchready.checks.deploy import (
+    env_files_tracked,
+    is_env_file,
+    lockfile,
+    unpinned_requirements,
+)
 from launchready.core.findings import Status
 from launchready.gatherers.deploy.repo import AddedFile, RepoFact
 
@@ -35,7 +40,10 @@ def test_tool_only_pyproject_needs_no_lock() -> None:
 
 
 def test_bare_requirements_must_pin() -> None:
-    text = "# deps\nflask==3.0.0\nrequests>=2\n-r other.txt\nuvicorn[standard]==0.30.0 ; python_version>'3'\n"
+    text = (
+        "# deps\nflask==3.0.0\nrequests>=2\n-r other.txt\n"
+        "uvicorn[standard]==0.30.0 ; python_version>'3'\n"
+    )
     assert unpinned_requirements(text) == ["requests>=2"]
     fact = repo(["requirements.txt"], texts=[("requirements.txt", text)])
     assert by_target(lockfile, fact) == {"requirements.txt": Status.FAIL}

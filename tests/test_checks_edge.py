@@ -58,11 +58,17 @@ def test_https_redirect_verdicts() -> None:
     assert statuses(https_redirect, none) == [Status.FAIL]
     refused = chain(Hop("http://a.test/", None, None, "cannot connect"))
     assert statuses(https_redirect, refused) == [Status.FAIL]
-    temporary = chain(Hop("http://a.test/", 302, "https://a.test/"), Hop("https://a.test/", 200, None))
+    temporary = chain(
+        Hop("http://a.test/", 302, "https://a.test/"), Hop("https://a.test/", 200, None)
+    )
     assert statuses(https_redirect, temporary) == [Status.WARN]
-    to_http = chain(Hop("http://a.test/", 301, "http://www.a.test/"), Hop("http://www.a.test/", 200, None))
+    to_http = chain(
+        Hop("http://a.test/", 301, "http://www.a.test/"), Hop("http://www.a.test/", 200, None)
+    )
     assert statuses(https_redirect, to_http) == [Status.FAIL]
-    broken = chain(Hop("http://a.test/", 301, "https://a.test/"), Hop("https://a.test/", None, None, "TLS"))
+    broken = chain(
+        Hop("http://a.test/", 301, "https://a.test/"), Hop("https://a.test/", None, None, "TLS")
+    )
     assert statuses(https_redirect, broken) == [Status.FAIL]
 
 

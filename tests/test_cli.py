@@ -17,7 +17,11 @@ ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "launchready", *args],
-        capture_output=True, text=True, cwd=cwd, env=ENV, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=ENV,
+        timeout=120,
     )
 
 
@@ -79,8 +83,16 @@ def test_unreachable_url_is_a_finding_not_a_crash(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    result = run("audit", "--url", f"https://127.0.0.1:{port}/", "--only", "edge",
-                 "--format", "json", cwd=tmp_path)
+    result = run(
+        "audit",
+        "--url",
+        f"https://127.0.0.1:{port}/",
+        "--only",
+        "edge",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
     assert "Traceback" not in result.stderr
     report = json.loads(result.stdout)
     (down,) = [f for f in report["findings"] if f["status"] == "fail"]
@@ -99,8 +111,18 @@ def test_audit_repo_exit_code_and_output_file(tmp_path: Path) -> None:
     (repo / ".env").write_text("DEBUG=1\n")
     subprocess.run(["git", "-C", str(repo), "add", ".env"], check=True)
     out = tmp_path / "report.json"
-    result = run("audit", "--repo", str(repo), "--only", "deploy", "--format", "json",
-                 "--output", str(out), cwd=tmp_path)
+    result = run(
+        "audit",
+        "--repo",
+        str(repo),
+        "--only",
+        "deploy",
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        cwd=tmp_path,
+    )
     assert result.returncode == 1, result.stderr
     assert f"json report written to {out}" in result.stderr
     report = json.loads(out.read_text())

@@ -20,7 +20,7 @@ def test_unknown_key_is_named_with_file_and_line() -> None:
 
 
 def test_unknown_table_is_named() -> None:
-    err = error_of('[web]\nurls = []\n\n[webb]\nx = 1\n')
+    err = error_of("[web]\nurls = []\n\n[webb]\nx = 1\n")
     assert err.line == 4 and "unknown key 'webb'" in str(err)
 
 
@@ -47,7 +47,9 @@ def test_bad_resolve_in_file_points_at_line() -> None:
 
 
 def test_env_expansion_and_missing_variable() -> None:
-    text = '[performance.login]\npath = "/login"\nform = { email = "a@b.test", password = "${PW}" }\n'
+    text = (
+        '[performance.login]\npath = "/login"\nform = { email = "a@b.test", password = "${PW}" }\n'
+    )
     cfg = parse_config(text, path="lr.toml", env={"PW": "s3cret-value"})
     assert cfg.performance.login is not None
     assert cfg.performance.login.form == {"email": "a@b.test", "password": "s3cret-value"}
@@ -77,8 +79,13 @@ def test_flags_override_file(tmp_path: Path) -> None:
     cfg = load_config(str(cfg_file))
     assert cfg.resolve_path(cfg.repo.path or "") == str(tmp_path / "sub")
     merged = apply_flags(
-        cfg, AuditFlags(urls=["https://flag.test/"], resolve=["flag.test:443:127.0.0.1"],
-                        domains=["flag.test"], dkim_selectors=["s2"])
+        cfg,
+        AuditFlags(
+            urls=["https://flag.test/"],
+            resolve=["flag.test:443:127.0.0.1"],
+            domains=["flag.test"],
+            dkim_selectors=["s2"],
+        ),
     )
     assert merged.web.urls == ["https://flag.test/"]
     assert merged.web.domain == "flag.test" and merged.email.domains == ["flag.test"]

@@ -15,7 +15,9 @@ GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM"
 def git(root: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@t.test", "-C", str(root), *args],
-        check=True, capture_output=True, env=GIT_ENV,
+        check=True,
+        capture_output=True,
+        env=GIT_ENV,
     )
 
 

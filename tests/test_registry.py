@@ -7,8 +7,14 @@ from launchready.core.findings import Harm, Severity, Stage
 
 def make(id: str = "edge.sample", stage: Stage = Stage.EDGE, **over) -> Check:
     meta = dict(
-        id=id, stage=stage, title="Sample", severity=Severity.LOW, harm=Harm.TRUST,
-        reads="edge.page", impact="Something bad.", remediation="Fix it.",
+        id=id,
+        stage=stage,
+        title="Sample",
+        severity=Severity.LOW,
+        harm=Harm.TRUST,
+        reads="edge.page",
+        impact="Something bad.",
+        remediation="Fix it.",
         references=["https://example.org/doc"],
     )
     meta.update(over)

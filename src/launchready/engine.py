@@ -23,8 +23,9 @@ from launchready.gatherers.network import Network
 from launchready.ranking import launch_order, rank_findings, score
 
 
-def _finding(c: Check, target: str, status: Status, evidence: str,
-             severity: Severity | None = None) -> Finding:
+def _finding(
+    c: Check, target: str, status: Status, evidence: str, severity: Severity | None = None
+) -> Finding:
     return Finding(
         id=c.id,
         stage=c.stage,
@@ -50,8 +51,9 @@ def evaluate(c: Check, outcomes: Iterable[Outcome[Any]]) -> list[Finding]:
     for outcome in outcomes:
         seen = True
         if outcome.status is OutcomeStatus.ERROR:
-            findings.append(_finding(c, outcome.target, Status.ERROR,
-                                     f"could not check: {outcome.reason}"))
+            findings.append(
+                _finding(c, outcome.target, Status.ERROR, f"could not check: {outcome.reason}")
+            )
             continue
         if outcome.status is OutcomeStatus.SKIPPED:
             findings.append(_finding(c, outcome.target, Status.SKIPPED, outcome.reason))
@@ -59,12 +61,19 @@ def evaluate(c: Check, outcomes: Iterable[Outcome[Any]]) -> list[Finding]:
         try:
             verdicts = c.evaluate(outcome.value)
         except Exception as exc:  # noqa: BLE001 - a buggy check must not sink the audit
-            findings.append(_finding(c, outcome.target, Status.ERROR,
-                                     f"check failed internally: {type(exc).__name__}: {exc}"))
+            findings.append(
+                _finding(
+                    c,
+                    outcome.target,
+                    Status.ERROR,
+                    f"check failed internally: {type(exc).__name__}: {exc}",
+                )
+            )
             continue
         for v in verdicts:
-            findings.append(_finding(c, v.target or outcome.target, v.status, v.evidence,
-                                     v.severity))
+            findings.append(
+                _finding(c, v.target or outcome.target, v.status, v.evidence, v.severity)
+            )
     if not seen:
         findings.append(_finding(c, "-", Status.SKIPPED, f"no gatherer provided {c.reads}"))
     return findings

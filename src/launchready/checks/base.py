@@ -86,7 +86,9 @@ class Check:
             raise CheckDefinitionError(f"check {self.id}: at least one reference is required")
         for ref in self.references:
             if not ref.startswith("https://"):
-                raise CheckDefinitionError(f"check {self.id}: reference {ref!r} is not an https URL")
+                raise CheckDefinitionError(
+                    f"check {self.id}: reference {ref!r} is not an https URL"
+                )
 
 
 def check(

@@ -17,7 +17,11 @@ LOCKFILES: dict[str, tuple[str, ...]] = {
     "Pipfile": ("Pipfile.lock",),
     "requirements.in": ("requirements.txt",),
     "package.json": (
-        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock",
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lock",
         "bun.lockb",
     ),
     "Gemfile": ("Gemfile.lock",),
@@ -59,7 +63,8 @@ def unpinned_requirements(text: str) -> list[str]:
     impact="Without a lock file each build may pull different dependency versions: the app "
     "works in staging and breaks after the production deploy.",
     remediation="Commit the lock file your package manager writes (uv.lock, poetry.lock, "
-    "package-lock.json, …) and install from it in CI and production (`uv sync --frozen`, `npm ci`).",
+    "package-lock.json, …) and install from it in CI and production "
+    "(`uv sync --frozen`, `npm ci`).",
     references=[
         "https://docs.npmjs.com/cli/v10/configuring-npm/package-lock-json",
         "https://docs.astral.sh/uv/concepts/projects/sync/",
@@ -79,8 +84,9 @@ def lockfile(repo: RepoFact) -> Iterator[Verdict]:
             loose = unpinned_requirements(repo.text(path) or "")
             if loose:
                 shown = ", ".join(loose[:5]) + (" …" if len(loose) > 5 else "")
-                yield Verdict.fail(f"{len(loose)} requirement(s) not pinned with ==: {shown}",
-                                   target=path)
+                yield Verdict.fail(
+                    f"{len(loose)} requirement(s) not pinned with ==: {shown}", target=path
+                )
             else:
                 yield Verdict.ok("every requirement pinned with ==", target=path)
             continue
@@ -94,8 +100,9 @@ def lockfile(repo: RepoFact) -> Iterator[Verdict]:
         if present:
             yield Verdict.ok(f"locked by {', '.join(present)}", target=path)
         else:
-            yield Verdict.fail(f"no lock file tracked beside it (looked for {', '.join(locks)})",
-                               target=path)
+            yield Verdict.fail(
+                f"no lock file tracked beside it (looked for {', '.join(locks)})", target=path
+            )
     if not found_any:
         yield Verdict.ok("no dependency manifest in the repository")
 

@@ -23,33 +23,73 @@ def add_output_flags(p: argparse.ArgumentParser) -> None:
 
 
 def add_audit_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE", help="launchready.toml (default: ./launchready.toml)")
+    p.add_argument(
+        "--config", metavar="FILE", help="launchready.toml (default: ./launchready.toml)"
+    )
     p.add_argument("--url", action="append", default=[], help="a URL to audit (repeatable)")
     p.add_argument("--domain", action="append", default=[], help="apex domain (repeatable)")
     p.add_argument("--repo", metavar="PATH", help="repository to audit")
-    p.add_argument("--only", action="append", default=[], metavar="STAGE,..",
-                   help=f"stages to run: {', '.join(s.value for s in Stage)}")
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="STAGE,..",
+        help=f"stages to run: {', '.join(s.value for s in Stage)}",
+    )
     add_output_flags(p)
-    p.add_argument("--nameserver", action="append", default=[], metavar="HOST[:PORT]",
-                   help="DNS server to ask (repeatable)")
+    p.add_argument(
+        "--nameserver",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help="DNS server to ask (repeatable)",
+    )
     p.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to trust")
-    p.add_argument("--resolve", action="append", default=[], metavar="HOST:PORT:ADDR",
-                   help="pin a host to an address, like curl (repeatable)")
-    p.add_argument("--connect-to", action="append", default=[], metavar="HOST:PORT:HOST2:PORT2",
-                   help="send connections for HOST:PORT to HOST2:PORT2, like curl (repeatable)")
-    p.add_argument("--dkim-selector", action="append", default=[], metavar="SEL",
-                   help="DKIM selector to check (repeatable)")
+    p.add_argument(
+        "--resolve",
+        action="append",
+        default=[],
+        metavar="HOST:PORT:ADDR",
+        help="pin a host to an address, like curl (repeatable)",
+    )
+    p.add_argument(
+        "--connect-to",
+        action="append",
+        default=[],
+        metavar="HOST:PORT:HOST2:PORT2",
+        help="send connections for HOST:PORT to HOST2:PORT2, like curl (repeatable)",
+    )
+    p.add_argument(
+        "--dkim-selector",
+        action="append",
+        default=[],
+        metavar="SEL",
+        help="DKIM selector to check (repeatable)",
+    )
     p.add_argument("--database-url", metavar="URL", help="database for query plans")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S",
-                   help="per-target time limit in seconds (default 30)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="per-target time limit in seconds (default 30)",
+    )
 
 
 def flags_from(args: argparse.Namespace) -> AuditFlags:
     return AuditFlags(
-        urls=args.url, domains=args.domain, repo=args.repo, only=args.only,
-        format=args.format, output=args.output, nameservers=args.nameserver,
-        ca_bundle=args.ca_bundle, resolve=args.resolve, connect_to=args.connect_to,
-        dkim_selectors=args.dkim_selector, database_url=args.database_url,
+        urls=args.url,
+        domains=args.domain,
+        repo=args.repo,
+        only=args.only,
+        format=args.format,
+        output=args.output,
+        nameservers=args.nameserver,
+        ca_bundle=args.ca_bundle,
+        resolve=args.resolve,
+        connect_to=args.connect_to,
+        dkim_selectors=args.dkim_selector,
+        database_url=args.database_url,
     )
 
 

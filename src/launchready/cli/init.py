@@ -18,5 +18,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--repo {args.repo!r}: not a directory")
     detected = detect(Path(args.repo))
     target.write_text(render_template(detected, repo=args.repo), encoding="utf-8")
-    print(f"wrote {target}" + (f" (detected: {', '.join(detected.notes)})" if detected.notes else ""))
+    print(
+        f"wrote {target}" + (f" (detected: {', '.join(detected.notes)})" if detected.notes else "")
+    )
     return 0

@@ -29,8 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="start the bundled sandbox and audit it")
     p.add_argument("--fixed", action="store_true", help="audit the variant with every flaw fixed")
-    p.add_argument("--html", metavar="FILE", default="launchready-demo-report.html",
-                   help="where to write the HTML report (default: %(default)s)")
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        default="launchready-demo-report.html",
+        help="where to write the HTML report (default: %(default)s)",
+    )
     audit.add_output_flags(p)
     p.set_defaults(handler=_demo)
 

@@ -12,8 +12,11 @@ class RichProgress:
     def __init__(self, console: Console) -> None:
         self._enabled = console.is_terminal
         self._progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-            console=console, transient=True,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
         )
         self._tasks: dict[str, TaskID] = {}
 

@@ -10,8 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _ENV_NAME = re.compile(r"^\.env\.(staging|stage|production|prod)$")
-_MIGRATION_DIRS = ("migrations", "db/migrations", "alembic/versions", "prisma/migrations",
-                   "db/migrate")
+_MIGRATION_DIRS = (
+    "migrations",
+    "db/migrations",
+    "alembic/versions",
+    "prisma/migrations",
+    "db/migrate",
+)
 
 
 @dataclass
@@ -60,9 +65,8 @@ def render_template(d: Detected, *, repo: str = ".") -> str:
     env_lines = []
     for name in ("staging", "production"):
         prefix = "" if name in d.environments else "# "
-        env_lines.append(
-            f"{prefix}[environments.{name}]\n{prefix}env_file = {_q(envs.get(name, f'.env.{name}'))}\n"
-        )
+        env_file = _q(envs.get(name, f".env.{name}"))
+        env_lines.append(f"{prefix}[environments.{name}]\n{prefix}env_file = {env_file}\n")
     mig_prefix = "" if d.migrations else "# "
     db_line = (
         f'url = "${{{d.database_var}}}"   # read from the environment, never stored here'

@@ -52,9 +52,7 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
     return out
 
 
-def parse_config(
-    text: str, *, path: str, env: Mapping[str, str] | None = None
-) -> AuditConfig:
+def parse_config(text: str, *, path: str, env: Mapping[str, str] | None = None) -> AuditConfig:
     env = os.environ if env is None else env
     try:
         raw = tomllib.loads(text)

@@ -48,9 +48,7 @@ def parse_stages(values: Sequence[str]) -> tuple[Stage, ...]:
     known = {s.value: s for s in Stage}
     for name in names:
         if name not in known:
-            raise ConfigError(
-                f"unknown stage {name!r} in --only (stages: {', '.join(known)})"
-            )
+            raise ConfigError(f"unknown stage {name!r} in --only (stages: {', '.join(known)})")
     return tuple(dict.fromkeys(known[n] for n in names)) or tuple(Stage)
 
 

@@ -45,9 +45,7 @@ class Gatherer(Protocol):
     async def gather(self, ctx: GatherContext) -> list[Outcome[Any]]: ...
 
 
-async def bounded(
-    fact: str, target: str, work: Awaitable[T], timeout_s: float
-) -> Outcome[T]:
+async def bounded(fact: str, target: str, work: Awaitable[T], timeout_s: float) -> Outcome[T]:
     """Run one target's probe with a deadline; an exception becomes an error outcome.
 
     Only ``OSError``-like and protocol failures are expected here; they carry a reason a

@@ -151,7 +151,11 @@ class _Resolver(AbstractResolver):
             fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
             results.append(
                 ResolveResult(
-                    hostname=host, host=addr, port=real_port, family=fam, proto=0,
+                    hostname=host,
+                    host=addr,
+                    port=real_port,
+                    family=fam,
+                    proto=0,
                     flags=socket.AI_NUMERICHOST,
                 )
             )

@@ -45,7 +45,9 @@ def _summary(report: Report) -> Panel:
         stages.append_text(_score_text(value))
     grid.add_row("Stages", stages)
     counts = Text()
-    counts.append(f"{len(report.must_fix)} must-fix", style="bold red" if report.must_fix else "green")
+    counts.append(
+        f"{len(report.must_fix)} must-fix", style="bold red" if report.must_fix else "green"
+    )
     counts.append(f"  ·  {len(report.nice_to_have)} nice-to-have")
     counts.append(f"  ·  {len(report.passed)} passed")
     if report.not_evaluated:
@@ -78,9 +80,7 @@ def _launch_order(report: Report) -> Group:
     parts: list[Text | Table] = []
     for step in report.launch_order:
         parts.append(Text(f"Step {step.step} — {step.summary} ({step.harm.value})", style="bold"))
-        parts.append(
-            _findings_table([by_rank[r] for r in step.finding_ranks], detail=True)
-        )
+        parts.append(_findings_table([by_rank[r] for r in step.finding_ranks], detail=True))
     return Group(*parts)
 
 
@@ -103,7 +103,8 @@ def print_report(console: Console, report: Report) -> None:
 
 def render(report: Report, *, width: int = 110) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, no_color=True, force_terminal=False,
-                      highlight=False, emoji=False)
+    console = Console(
+        file=buffer, width=width, no_color=True, force_terminal=False, highlight=False, emoji=False
+    )
     print_report(console, report)
     return buffer.getvalue()

@@ -40,7 +40,8 @@ def _ensure_user() -> str:
             continue
     subprocess.run(
         ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return SERVICE_USER
 
@@ -80,12 +81,35 @@ class PostgresCluster:
 
     def start(self) -> PostgresCluster:
         try:
-            self._run(f"{self.bindir}/initdb", "-D", str(self.data), "-U", self.user,
-                      "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
-            options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
-                       "-c fsync=off -c shared_preload_libraries=''")
-            self._run(f"{self.bindir}/pg_ctl", "-D", str(self.data), "-o", options,
-                      "-l", str(self.dir / "server.log"), "-w", "-t", "60", "start")
+            self._run(
+                f"{self.bindir}/initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                self.user,
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            )
+            options = (
+                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
+                "-c fsync=off -c shared_preload_libraries=''"
+            )
+            self._run(
+                f"{self.bindir}/pg_ctl",
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-l",
+                str(self.dir / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            )
         except BaseException:
             self.stop()
             raise
@@ -101,9 +125,18 @@ class PostgresCluster:
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
             subprocess.run(
-                [*self._as, f"{self.bindir}/pg_ctl", "-D", str(self.data), "-m", "immediate",
-                 "-w", "stop"],
-                capture_output=True, timeout=60,
+                [
+                    *self._as,
+                    f"{self.bindir}/pg_ctl",
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
+                capture_output=True,
+                timeout=60,
             )
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -31,7 +31,9 @@ class WebServer:
         self._server = uvicorn.Server(config)
         # uvicorn installs signal handlers only in the main thread; ours is not.
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True,
+            target=self._server.run,
+            kwargs={"sockets": [self._sock]},
+            daemon=True,
             name=f"sandbox-{self.scheme}-{self.port}",
         )
 

@@ -18,7 +18,9 @@ from launchready.gatherers.base import GatherContext
 
 REPO = "deploy.repo"
 # Manifests whose text a check may need (pins, hashes); kept small on purpose.
-_READ_TEXT = re.compile(r"(^|/)(requirements[^/]*\.(txt|in)|Pipfile|pyproject\.toml|package\.json)$")
+_READ_TEXT = re.compile(
+    r"(^|/)(requirements[^/]*\.(txt|in)|Pipfile|pyproject\.toml|package\.json)$"
+)
 _TEXT_LIMIT = 256 * 1024
 _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", "vendor", "dist", "build"}
 MAX_FILES = 200_000
@@ -49,7 +51,10 @@ class GitError(RuntimeError):
 
 async def _git(root: str, *args: str) -> str:
     proc = await asyncio.create_subprocess_exec(
-        "git", "-C", root, *args,
+        "git",
+        "-C",
+        root,
+        *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -123,8 +128,8 @@ async def read_repo(root: str) -> RepoFact:
 
 
 class RepoGatherer:
-    name = "repo"
-    provides = (REPO,)
+    name: str = "repo"
+    provides: tuple[str, ...] = (REPO,)
 
     async def gather(self, ctx: GatherContext) -> list[Outcome[Any]]:
         path = ctx.config.repo.path
@@ -135,7 +140,9 @@ class RepoGatherer:
         try:
             fact = await asyncio.wait_for(read_repo(root), ctx.timeout_s)
         except TimeoutError:
-            return [Outcome.error(REPO, root, f"reading the repository took over {ctx.timeout_s:g} s")]
+            return [
+                Outcome.error(REPO, root, f"reading the repository took over {ctx.timeout_s:g} s")
+            ]
         except (OSError, GitError) as exc:
             return [Outcome.error(REPO, root, str(exc))]
         finally:

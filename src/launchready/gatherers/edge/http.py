@@ -123,7 +123,7 @@ async def follow_redirects(session: aiohttp.ClientSession, start: str) -> Redire
             async with session.get(url, allow_redirects=False) as resp:
                 location = resp.headers.get("Location")
                 hops.append(Hop(url, resp.status, location))
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             from launchready.gatherers.base import describe_error
 
             hops.append(Hop(url, None, None, describe_error(exc)))
@@ -158,8 +158,8 @@ def reach_of(page: Outcome[PageFact]) -> Outcome[Reach]:
 
 
 class HttpGatherer:
-    name = "http"
-    provides = (PAGE, REACH, REDIRECTS)
+    name: str = "http"
+    provides: tuple[str, ...] = (PAGE, REACH, REDIRECTS)
 
     async def gather(self, ctx: GatherContext) -> list[Outcome[Any]]:
         urls = ctx.config.web.urls
@@ -177,7 +177,7 @@ class HttpGatherer:
             page_results = await asyncio.gather(*pages)
             chain_results = await asyncio.gather(*chains)
         ctx.progress.finished("edge: pages and redirects")
-        unchained = [
+        unchained: list[Outcome[Any]] = [
             Outcome.skipped(REDIRECTS, u, "not on the default HTTPS port: no plain-http twin")
             for u, s in starts.items()
             if s is None
