@@ -54,7 +54,7 @@ def demo(tmp: Path, *flags: str) -> tuple[subprocess.CompletedProcess[str], dict
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert result.returncode == 0, result.stderr
-    assert html.read_text().startswith("<!DOCTYPE html>")
+    assert html.read_text().lower().startswith("<!doctype html>")
     return result, json.loads(result.stdout)
 
 
@@ -107,3 +107,35 @@ def test_fixed_variant_has_no_planted_must_fix(fixed: dict[str, Any]) -> None:
     assert not must
     assert not [f for f in fixed["findings"] if f["status"] == "error"]
     assert fixed["score"]["overall"] > 90
+
+
+def test_ctrl_c_stops_everything_the_demo_started(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import time
+    import tomllib
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "launchready", "demo", "--html", str(tmp_path / "r.html")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path), "NO_COLOR": "1"},
+    )
+    deadline = time.monotonic() + 120
+    config = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = list(tmp_path.glob("launchready-sandbox-*/launchready.toml"))
+        if found:
+            config = found[0]
+            break
+        time.sleep(0.05)
+    assert config is not None, "the sandbox never came up"
+    settings = tomllib.loads(config.read_text())
+    ports = [int(entry.rsplit(":", 1)[1]) for entry in settings["network"]["connect_to"]]
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert not list(tmp_path.glob("launchready-sandbox-*")), "sandbox folder left behind"
+    for port in set(ports):
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still listening"
