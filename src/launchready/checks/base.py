@@ -23,12 +23,15 @@ class Verdict:
 
     ``target`` narrows the outcome's target (a cookie name, a file); ``severity`` lets a
     check grade a lesser form of the problem (a short HSTS max-age) below its default.
+    ``commit`` and ``fingerprint`` carry a leaked secret's origin and stable identity.
     """
 
     status: Status
     evidence: str
     target: str | None = None
     severity: Severity | None = None
+    commit: str | None = None
+    fingerprint: str | None = None
 
     @classmethod
     def fail(cls, evidence: str, **kw: Any) -> Verdict:
