@@ -1,0 +1,189 @@
+"""``launchready email test-send``: one real, DKIM-signed password reset, verified on arrival.
+
+With ``--smtp HOST:PORT`` the message goes to that server and the report says whether it
+was accepted. With ``--sandbox`` it goes to a receiving SMTP server started on loopback
+for the run, is fetched back from it and verified there — DKIM against the key in DNS,
+SPF for the address the server saw, DMARC alignment — through the same resolver as the
+audit (``--nameserver``). SMTP passwords come from LAUNCHREADY_SMTP_PASSWORD only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from launchready import __version__
+from launchready.checks.registry import load_registry
+from launchready.cli.output import emit, stderr_console
+from launchready.config import load_config
+from launchready.config.errors import ConfigError
+from launchready.config.netspec import HostPort, parse_nameserver
+from launchready.config.overrides import AuditFlags, apply_flags
+from launchready.core.findings import Report, Stage
+from launchready.core.outcome import Outcome
+from launchready.engine import evaluate
+from launchready.gatherers.base import bounded
+from launchready.gatherers.email.delivery import (
+    DELIVERY,
+    Arrival,
+    Delivery,
+    SendOptions,
+    send_test_message,
+)
+from launchready.gatherers.network import Network
+from launchready.ranking import launch_order, rank_findings, score
+from launchready.renderers import FORMATS
+
+PASSWORD_ENV = "LAUNCHREADY_SMTP_PASSWORD"
+EXIT_OK, EXIT_MUST_FIX = 0, 1
+
+
+def add_parser(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="email_command", metavar="COMMAND", parser_class=type(p))
+    p.set_defaults(handler=lambda _args: _usage(p))
+    t = sub.add_parser("test-send", help="send a DKIM-signed password reset and verify it")
+    t.add_argument("--from", dest="sender", required=True, metavar="ADDR", help="From address")
+    t.add_argument("--to", dest="recipient", required=True, metavar="ADDR", help="recipient")
+    where = t.add_mutually_exclusive_group(required=True)
+    where.add_argument("--smtp", metavar="HOST:PORT", help="the SMTP server to send through")
+    where.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="send to an SMTP receiver started on 127.0.0.1, fetch the message back and "
+        "verify DKIM, SPF and DMARC as a receiving provider would",
+    )
+    t.add_argument("--starttls", action="store_true", help="upgrade the connection with STARTTLS")
+    t.add_argument("--user", metavar="USER", help=f"SMTP login; password from ${PASSWORD_ENV}")
+    t.add_argument("--dkim-key", metavar="FILE", help="PEM private key to sign with")
+    t.add_argument("--dkim-selector", metavar="S", help="selector of that key")
+    t.add_argument("--config", metavar="FILE", help="launchready.toml for [network] settings")
+    t.add_argument("--nameserver", action="append", default=[], metavar="HOST[:PORT]")
+    t.add_argument("--resolve", action="append", default=[], metavar="HOST:PORT:ADDR")
+    t.add_argument("--connect-to", action="append", default=[], metavar="HOST:PORT:HOST2:PORT2")
+    t.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to trust (STARTTLS)")
+    t.add_argument("--format", choices=FORMATS, help="report format (default: terminal)")
+    t.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    t.add_argument("--timeout", type=float, default=30.0, metavar="S", help="time limit")
+    t.set_defaults(handler=run_test_send)
+
+
+def _usage(p: argparse.ArgumentParser) -> int:
+    p.print_help()
+    return 2
+
+
+def _options(args: argparse.Namespace, server: HostPort) -> SendOptions:
+    for flag, address in (("--from", args.sender), ("--to", args.recipient)):
+        if "@" not in address or address.startswith("@") or address.endswith("@"):
+            raise ConfigError(f"{flag} {address!r}: expected an email address")
+    if bool(args.dkim_key) != bool(args.dkim_selector):
+        raise ConfigError("--dkim-key and --dkim-selector go together")
+    key = _signing_key(args.dkim_key) if args.dkim_key else None
+    password = None
+    if args.user:
+        password = os.environ.get(PASSWORD_ENV)
+        if password is None:
+            raise ConfigError(f"--user needs the password in ${PASSWORD_ENV}")
+    return SendOptions(
+        args.sender,
+        args.recipient,
+        server,
+        args.starttls,
+        args.user,
+        password,
+        key,
+        args.dkim_selector,
+    )
+
+
+def _signing_key(path: str) -> bytes:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        pem = Path(path).read_bytes()
+        key = load_pem_private_key(pem, password=None)
+    except OSError as exc:
+        raise ConfigError(f"--dkim-key {path!r}: {exc.strerror or exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"--dkim-key {path!r}: not an unencrypted PEM key ({exc})") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        # dkimpy signs ed25519 only with PyNaCl, which launchready does not ship.
+        raise ConfigError(f"--dkim-key {path!r}: only RSA keys can sign here")
+    return pem
+
+
+def _server(text: str) -> HostPort:
+    try:
+        host, port = parse_nameserver(text)  # the same HOST[:PORT] grammar
+    except ValueError as exc:
+        raise ConfigError(f"--smtp {text!r}: {exc}") from None
+    return host, port if ":" in text.rsplit("]", 1)[-1] else 25
+
+
+def run_test_send(args: argparse.Namespace) -> int:
+    if args.timeout <= 0:
+        raise ConfigError("--timeout must be positive")
+    flags = AuditFlags(
+        format=args.format,
+        output=args.output,
+        nameservers=args.nameserver,
+        resolve=args.resolve,
+        connect_to=args.connect_to,
+        ca_bundle=args.ca_bundle,
+    )
+    config = apply_flags(load_config(args.config), flags)
+    network = Network.from_config(config.network, config.base_dir)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    if args.sandbox:
+        outcome, target = _via_sandbox(args, network)
+    else:
+        opts = _options(args, _server(args.smtp))
+        target = f"{opts.sender} → {opts.recipient} via {args.smtp}"
+        outcome = asyncio.run(
+            bounded(DELIVERY, target, send_test_message(network, opts, None), args.timeout)
+        )
+    report = _report(outcome, target, started, time.perf_counter() - clock)
+    emit(report, config.audit.format, config.audit.output)
+    return EXIT_MUST_FIX if report.must_fix else EXIT_OK
+
+
+def _via_sandbox(args: argparse.Namespace, network: Network) -> tuple[Outcome[Delivery], str]:
+    from launchready.sandbox.smtp_server import SmtpReceiver
+
+    with SmtpReceiver() as receiver:
+        opts = _options(args, (receiver.host, receiver.port))
+        target = f"{opts.sender} → {opts.recipient} via the sandbox receiver"
+
+        async def fetch(message_id: str) -> Arrival | None:
+            arrived = await asyncio.to_thread(receiver.wait_for, 1, args.timeout)
+            for r in arrived:
+                if r.message["Message-ID"] == message_id:
+                    return Arrival(r.peer, r.mail_from, r.data)
+            return None
+
+        with stderr_console().status("Sending a password reset to the sandbox receiver…"):
+            work = send_test_message(network, opts, fetch, args.timeout)
+            outcome = asyncio.run(bounded(DELIVERY, target, work, args.timeout))
+    return outcome, target
+
+
+def _report(outcome: Outcome[Delivery], target: str, started: datetime, took: float) -> Report:
+    checks = [c for c in load_registry() if c.reads == DELIVERY]
+    ranked = rank_findings([f for c in checks for f in evaluate(c, [outcome])])
+    return Report(
+        tool_name="launchready",
+        tool_version=__version__,
+        target=target,
+        started_at=started.isoformat(timespec="seconds"),
+        duration_s=round(took, 3),
+        score=score(ranked),
+        findings=ranked,
+        launch_order=launch_order(ranked),
+        stages_run=(Stage.EMAIL,),
+    )
