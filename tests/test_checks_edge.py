@@ -87,3 +87,12 @@ def test_reachable() -> None:
     assert statuses(reachable, Reach("https://a.test/", 502, None)) == [Status.FAIL]
     down = reachable.evaluate(Reach("https://a.test/", None, "cannot connect"))[0]
     assert down.status == Status.FAIL and "cannot connect" in down.evidence
+
+
+def test_https_redirect_to_another_host_first_is_a_low_warning() -> None:
+    offhost = chain(
+        Hop("http://a.test/", 301, "https://www.a.test/"), Hop("https://www.a.test/", 200, None)
+    )
+    (verdict,) = https_redirect.evaluate(offhost)
+    assert verdict.status == Status.WARN and verdict.severity == Severity.LOW
+    assert "another host" in verdict.evidence

@@ -14,7 +14,8 @@ from starlette.routing import Route
 from launchready.config.model import AuditConfig, NetworkConfig, WebConfig
 from launchready.core.outcome import OutcomeStatus
 from launchready.gatherers.base import GatherContext, NoProgress
-from launchready.gatherers.edge.http import PAGE, REDIRECTS, HttpGatherer, PageFact, RedirectChain
+from launchready.gatherers.edge.http import PAGE, REDIRECTS, PageFact, RedirectChain
+from launchready.gatherers.edge.web import HttpGatherer
 from launchready.gatherers.network import Network
 from launchready.sandbox.dns_server import SandboxDNS
 from launchready.sandbox.environment import redirect_to_https

@@ -79,6 +79,13 @@ def https_redirect(chain: RedirectChain) -> Verdict:
         return Verdict.warn(
             f"first hop stays on plain http before reaching https: {path}", severity=Severity.LOW
         )
+    if urlsplit(second).hostname != urlsplit(first.url).hostname:
+        # The browser only records HSTS for a host it reached over https; hopping straight
+        # to another host leaves this one open to the next downgrade (Observatory agrees).
+        return Verdict.warn(
+            f"first hop leaves for another host before https on this one: {path}",
+            severity=Severity.LOW,
+        )
     if first.status not in (301, 308):
         return Verdict.warn(
             f"redirect is temporary ({first.status}); use 301 or 308: {path}",

@@ -1,27 +1,32 @@
-"""HTTP facts: the page at each configured URL and the redirect chain from plain http.
+"""HTTP facts: the page at each configured URL and redirect chains, hop by hop.
 
 Redirects are followed by hand, one hop at a time, so the report can show every hop
 (status, location) — the redirect map is a deliverable, not an implementation detail.
+The gatherer that uses these is in ``web.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from functools import cached_property
+from urllib.parse import urljoin
 
 import aiohttp
 
 from launchready.core.outcome import Outcome
-from launchready.gatherers.base import GatherContext, bounded
+from launchready.gatherers.edge.markup import Document, parse_document
 
 PAGE = "edge.page"
 REDIRECTS = "edge.redirects"
 REACH = "edge.reach"
 MAX_HOPS = 10
 BODY_LIMIT = 2 * 1024 * 1024
+# Text kept for the checks that read the markup (SRI, mixed content, CSP in <meta>).
+BODY_TEXT_LIMIT = 512 * 1024
+_TEXT_TYPES = ("text/", "application/xhtml+xml", "application/json", "application/xml")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,12 @@ class PageFact:
     status: int
     headers: tuple[tuple[str, str], ...]
     cookies: tuple[Cookie, ...]
-    elapsed_ms: float
+    elapsed_ms: float  # request sent → whole body read (capped at BODY_LIMIT)
     body_bytes: int
+    ttfb_ms: float | None = None  # request sent → status line and headers in
+    body: str = ""  # decoded text of a text response, at most BODY_TEXT_LIMIT characters
+    body_truncated: bool = False
+    peer: str | None = None  # address the connection went to
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -48,6 +57,23 @@ class PageFact:
             if key.lower() == name:
                 return value
         return None
+
+    def header_values(self, name: str) -> list[str]:
+        name = name.lower()
+        return [value for key, value in self.headers if key.lower() == name]
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("Content-Type") or "").split(";")[0].strip().lower()
+
+    @property
+    def is_html(self) -> bool:
+        return self.content_type in HTML_TYPES
+
+    @cached_property
+    def document(self) -> Document:
+        """The page's markup, parsed (empty for responses that are not HTML)."""
+        return parse_document(self.body if self.is_html else "")
 
 
 @dataclass(frozen=True)
@@ -97,12 +123,37 @@ def parse_set_cookie(header: str) -> Cookie:
     return Cookie(name, secure, http_only, same_site, tuple(names))
 
 
-async def fetch_page(session: aiohttp.ClientSession, url: str) -> PageFact:
+def _peer(resp: aiohttp.ClientResponse) -> str | None:
+    connection = resp.connection
+    if connection is None or connection.transport is None:
+        return None
+    peer = connection.transport.get_extra_info("peername")
+    return str(peer[0]) if peer else None
+
+
+def _text(resp: aiohttp.ClientResponse, body: bytes) -> str:
+    content_type = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if not content_type.startswith(_TEXT_TYPES):
+        return ""
+    return body.decode(resp.charset or "utf-8", errors="replace")
+
+
+async def fetch_page(
+    session: aiohttp.ClientSession,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    peer: str | None = None,
+) -> PageFact:
+    """One GET, no redirect followed. ``peer``: where the connection goes, when the caller
+    resolved it (aiohttp forgets the socket of a short answer before we can ask)."""
     started = time.perf_counter()
-    async with session.get(url, allow_redirects=False) as resp:
+    async with session.get(url, allow_redirects=False, headers=headers) as resp:
+        ttfb = (time.perf_counter() - started) * 1000
+        peer = _peer(resp) or peer
         body = await resp.content.read(BODY_LIMIT)
         elapsed = (time.perf_counter() - started) * 1000
         cookies = tuple(parse_set_cookie(h) for h in resp.headers.getall("Set-Cookie", []))
+        text = _text(resp, body)
         return PageFact(
             url=url,
             status=resp.status,
@@ -110,17 +161,23 @@ async def fetch_page(session: aiohttp.ClientSession, url: str) -> PageFact:
             cookies=cookies,
             elapsed_ms=round(elapsed, 1),
             body_bytes=len(body),
+            ttfb_ms=round(ttfb, 1),
+            body=text[:BODY_TEXT_LIMIT],
+            body_truncated=len(text) > BODY_TEXT_LIMIT or not resp.content.at_eof(),
+            peer=peer,
         )
 
 
-async def follow_redirects(session: aiohttp.ClientSession, start: str) -> RedirectChain:
+async def follow_redirects(
+    session: aiohttp.ClientSession, start: str, headers: Mapping[str, str] | None = None
+) -> RedirectChain:
     hops: list[Hop] = []
     url = start
     seen: set[str] = set()
     for _ in range(MAX_HOPS):
         seen.add(url)
         try:
-            async with session.get(url, allow_redirects=False) as resp:
+            async with session.get(url, allow_redirects=False, headers=headers) as resp:
                 location = resp.headers.get("Location")
                 hops.append(Hop(url, resp.status, location))
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
@@ -134,20 +191,9 @@ async def follow_redirects(session: aiohttp.ClientSession, start: str) -> Redire
         if url in seen:
             hops.append(Hop(url, None, None, "redirect loop"))
             break
+    else:
+        hops.append(Hop(url, None, None, f"more than {MAX_HOPS} redirects"))
     return RedirectChain(start, tuple(hops))
-
-
-def http_counterpart(url: str) -> str | None:
-    """The plain-http address a person typing the host would reach first.
-
-    Only for the default HTTPS port: behind a custom port nobody types the bare host.
-    """
-    parts = urlsplit(url)
-    if parts.scheme != "https" or parts.port not in (None, 443):
-        return None
-    host = parts.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    return urlunsplit(("http", netloc, "/", "", ""))
 
 
 def reach_of(page: Outcome[PageFact]) -> Outcome[Reach]:
@@ -155,32 +201,3 @@ def reach_of(page: Outcome[PageFact]) -> Outcome[Reach]:
     if page.value is not None:
         return Outcome.ok(REACH, page.target, Reach(page.target, page.value.status, None))
     return Outcome.ok(REACH, page.target, Reach(page.target, None, page.reason))
-
-
-class HttpGatherer:
-    name: str = "http"
-    provides: tuple[str, ...] = (PAGE, REACH, REDIRECTS)
-
-    async def gather(self, ctx: GatherContext) -> list[Outcome[Any]]:
-        urls = ctx.config.web.urls
-        if not urls:
-            reason = "no URL configured ([web].urls or --url)"
-            return [Outcome.skipped(fact, "-", reason) for fact in self.provides]
-        ctx.progress.started("edge: pages and redirects")
-        starts: dict[str, str | None] = {u: http_counterpart(u) for u in urls}
-        async with ctx.network.http_session() as session:
-            pages = [bounded(PAGE, u, fetch_page(session, u), ctx.timeout_s) for u in urls]
-            chains = [
-                bounded(REDIRECTS, s, follow_redirects(session, s), ctx.timeout_s)
-                for s in dict.fromkeys(s for s in starts.values() if s)
-            ]
-            page_results = await asyncio.gather(*pages)
-            chain_results = await asyncio.gather(*chains)
-        ctx.progress.finished("edge: pages and redirects")
-        unchained: list[Outcome[Any]] = [
-            Outcome.skipped(REDIRECTS, u, "not on the default HTTPS port: no plain-http twin")
-            for u, s in starts.items()
-            if s is None
-        ]
-        reaches = [reach_of(p) for p in page_results]
-        return [*page_results, *reaches, *chain_results, *unchained]
