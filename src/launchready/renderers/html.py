@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from launchready.core.findings import Report
+from launchready.renderers.charts import BOTTOM, LEFT, TOP, H, W, performance_charts
 from launchready.renderers.markdown import launch_plan
 
 # Score bands shared with the terminal wording: below 50 is not ready, 80+ is good.
@@ -54,6 +55,8 @@ def _context(report: Report) -> dict[str, Any]:
         "low": LOW,
         "high": HIGH,
         "is_link": is_link,
+        "charts": performance_charts(report.extras),
+        "chart": {"w": W, "h": H, "left": LEFT, "top": TOP, "bottom": H - BOTTOM},
     }
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from launchready.sandbox.knob import DelayKnob
+
 
 @dataclass(frozen=True)
 class Received:
@@ -49,8 +51,12 @@ def _free_port() -> int:
 
 
 class SmtpReceiver:
-    def __init__(self, *, delay_s: float = 0.0) -> None:
+    """``control=True`` also serves ``control_url``: POST seconds there to change
+    ``delay_s`` while running (how the performance stage slows the mail server)."""
+
+    def __init__(self, *, delay_s: float = 0.0, control: bool = False) -> None:
         self.delay_s = delay_s
+        self._knob = DelayKnob(self) if control else None
         self._messages: list[Received] = []
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
@@ -76,11 +82,19 @@ class SmtpReceiver:
             self._arrived.wait_for(lambda: len(self._messages) >= count, timeout_s)
             return list(self._messages)
 
+    @property
+    def control_url(self) -> str | None:
+        return self._knob.url if self._knob else None
+
     def start(self) -> SmtpReceiver:
         self._controller.start()
+        if self._knob:
+            self._knob.start()
         return self
 
     def stop(self) -> None:
+        if self._knob:
+            self._knob.stop()
         self._controller.stop()
 
     def __enter__(self) -> SmtpReceiver:

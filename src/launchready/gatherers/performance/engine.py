@@ -1,0 +1,464 @@
+"""The load engine: open model (constant arrival rate) and closed model (N users).
+
+Open model, after wrk2: request *i* is due at ``t0 + i/rate`` whether or not earlier ones
+came back, and its latency counts from that intended start, so a server stall shows in full
+(no coordinated omission); service time runs from the actual send. How late the generator
+itself sent (scheduler lag, or waiting for a free connection at the cap) is measured and
+reported, never hidden. Closed model: N users, each sending its next request when the last
+one came back (plus think time).
+
+Every run is bounded: by duration, by ``max_requests``, by the connection cap, and each
+request by ``timeout_s``; a run that cannot drain in time is cut off. The hot path is
+callbacks, not tasks: a task per request costs more than the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import selectors
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from hdrh.histogram import HdrHistogram
+
+from launchready.config.model import LoginConfig
+from launchready.gatherers.network import Network
+from launchready.gatherers.performance.client import (
+    HttpConnection,
+    HttpError,
+    Origin,
+    Reply,
+    connect,
+)
+from launchready.gatherers.performance.histogram import Recorder
+from launchready.gatherers.performance.session import Spec, VirtualUser, log_in
+
+T = TypeVar("T")
+SWEEP_S = 0.05  # how often in-flight requests are checked against their timeout
+ERROR_BACKOFF_S = 0.05  # a closed-model user whose request failed waits before the next
+# epoll waits in whole milliseconds (rounded up), select() in microseconds; the scheduler
+# wakes this much early and sends then, measuring that request from its actual send.
+EARLY_S = {"select": 0.0003, "epoll": 0.0011}
+SELECT_LIMIT = 500  # select() handles descriptors below 1024; keep well under
+
+
+@dataclass(frozen=True)
+class GeneratorLag:
+    """How late the generator sent, relative to when each request was due."""
+
+    count: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+    def brief(self) -> str:
+        return f"generator lag p99 {self.p99_ms:.1f} ms, max {self.max_ms:.1f} ms"
+
+
+@dataclass
+class PhaseResult:
+    recorders: dict[str, Recorder]
+    lag: GeneratorLag
+    background: dict[str, tuple[int, int]] = field(default_factory=dict)  # runs, errors
+    cut_off: int = 0  # requests still in flight when the drain limit was reached
+
+
+class LagRecorder:
+    def __init__(self) -> None:
+        self.hist = HdrHistogram(1, 3600 * 1_000_000, 3)
+
+    def record(self, seconds: float) -> None:
+        self.hist.record_value(max(1, min(3600 * 1_000_000, int(seconds * 1_000_000))))
+
+    def result(self) -> GeneratorLag:
+        h = self.hist
+        if not h.get_total_count():
+            return GeneratorLag(0, 0.0, 0.0, 0.0)
+        return GeneratorLag(
+            count=int(h.get_total_count()),
+            p50_ms=round(h.get_value_at_percentile(50) / 1000, 3),
+            p99_ms=round(h.get_value_at_percentile(99) / 1000, 3),
+            max_ms=round(h.get_max_value() / 1000, 3),
+        )
+
+
+def describe(exc: BaseException | None) -> str:
+    text = str(exc) if exc else "error"
+    if "within" in text or "timeout" in text:
+        return "timeout"
+    if text.startswith("cannot connect"):
+        return "connect error"
+    return "connection error"
+
+
+def run_isolated(factory: Callable[[], Awaitable[T]], *, connections: int) -> T:
+    """Run load on an event loop of its own (call from a worker thread).
+
+    Its own loop keeps other gatherers' coroutines out of the timing; with few enough
+    connections it uses select(), whose timeouts are precise to the microsecond.
+    """
+    if connections <= SELECT_LIMIT:
+        loop: asyncio.AbstractEventLoop = asyncio.SelectorEventLoop(selectors.SelectSelector())
+    else:
+        loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(factory())
+    finally:
+        loop.close()
+
+
+class LoadEngine:
+    def __init__(
+        self,
+        network: Network,
+        origin: Origin,
+        *,
+        timeout_s: float,
+        max_connections: int,
+        max_requests: int,
+        bucket_s: float = 0.25,
+        origin_time: float | None = None,
+        on_tick: Callable[[], None] | None = None,
+    ) -> None:
+        self.network = network
+        self.origin = origin
+        self.timeout_s = timeout_s
+        self.max_connections = max_connections
+        self.max_requests = max_requests
+        self.bucket_s = bucket_s
+        self.sent = 0
+        self.on_tick = on_tick
+        self._origin_time = origin_time
+        self._inflight: dict[HttpConnection, float] = {}
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    @property
+    def early_s(self) -> float:
+        selector = getattr(self.loop, "_selector", None)
+        return EARLY_S["select" if isinstance(selector, selectors.SelectSelector) else "epoll"]
+
+    @property
+    def origin_time(self) -> float:
+        if self._origin_time is None:
+            self._origin_time = self.loop.time()
+        return self._origin_time
+
+    def recorders(self, names: Sequence[str]) -> dict[str, Recorder]:
+        return {n: Recorder(self.origin_time, self.bucket_s) for n in names}
+
+    # --- users -------------------------------------------------------------------------
+    async def user(self, number: int, login: LoginConfig | None) -> VirtualUser:
+        vu = VirtualUser(number, self.origin)
+        vu.conn = await connect(self.network, self.origin, self.timeout_s)
+        if login is not None:
+            await log_in(vu, login, self.timeout_s)
+        return vu
+
+    async def users(
+        self, count: int, login: LoginConfig | None, first: int = 0
+    ) -> list[VirtualUser]:
+        return list(await asyncio.gather(*(self.user(first + i, login) for i in range(count))))
+
+    # --- shared plumbing ---------------------------------------------------------------
+    def _send(
+        self,
+        conn: HttpConnection,
+        vu: VirtualUser,
+        spec: Spec,
+        on_reply: Callable[[Reply | None, BaseException | None], None],
+    ) -> None:
+        n = self.sent
+        self.sent += 1
+        data = vu.request_bytes(spec, n)
+        self._inflight[conn] = self.loop.time() + self.timeout_s
+        conn.request(data, on_reply)
+
+    def _sweep(self, stop: asyncio.Event, ticks: list[int]) -> None:
+        now = self.loop.time()
+        for conn, deadline in list(self._inflight.items()):
+            if now > deadline:
+                self._inflight.pop(conn, None)
+                conn.abort(f"no answer within {self.timeout_s:g} s")
+        ticks[0] += 1
+        if self.on_tick is not None and ticks[0] % int(1 / SWEEP_S) == 0:
+            self.on_tick()
+        if not stop.is_set():
+            self.loop.call_later(SWEEP_S, self._sweep, stop, ticks)
+
+    async def _reconnect(self, vu: VirtualUser) -> BaseException | None:
+        try:
+            vu.conn = await connect(self.network, self.origin, self.timeout_s)
+        except (HttpError, OSError) as exc:
+            return exc
+        return None
+
+    # --- closed model ------------------------------------------------------------------
+    async def closed(
+        self,
+        plan: Sequence[tuple[VirtualUser, Sequence[Spec]]],
+        duration_s: float,
+        recorders: dict[str, Recorder],
+        *,
+        think_s: float = 0.0,
+        background: Sequence[tuple[VirtualUser, Spec]] = (),
+        min_requests: int = 0,
+        background_bps: float | None = None,
+    ) -> PhaseResult:
+        """Each user cycles through its specs for ``duration_s`` — longer, up to three
+        times, until ``min_requests`` completed (a p95 needs samples). Background users loop
+        their job until the foreground has drained, unrecorded except run counts."""
+        loop = self.loop
+        lag = LagRecorder()
+        started = loop.time()
+        soft_end = started + duration_s
+        hard_end = started + (3 * duration_s if min_requests else duration_s)
+        completed = [0]
+
+        def over() -> bool:
+            now = loop.time()
+            if now >= hard_end or self.sent >= self.max_requests:
+                return True
+            return now >= soft_end and completed[0] >= min_requests
+
+        active = [len(plan)]
+        all_done = loop.create_future()
+        stop_sweep = asyncio.Event()
+        bg_stop = [False]
+        bg_counts: dict[str, list[int]] = {spec.name: [0, 0] for _, spec in background}
+
+        def finished() -> None:
+            active[0] -= 1
+            if active[0] <= 0 and not all_done.done():
+                all_done.set_result(None)
+
+        def run_user(vu: VirtualUser, specs: Sequence[Spec], offset: int) -> None:
+            turn = [offset]
+
+            def issue(intended: float) -> None:
+                if over():
+                    finished()
+                    return
+                conn = vu.conn
+                if conn is None or conn.closed:
+                    loop.create_task(reconnect_then(intended))
+                    return
+                spec = specs[turn[0] % len(specs)]
+                turn[0] += 1
+                sent = loop.time()
+                lag.record(max(0.0, sent - intended))
+                start = min(intended, sent)
+                rec = recorders[spec.name]
+
+                def done(reply: Reply | None, exc: BaseException | None) -> None:
+                    now = loop.time()
+                    self._inflight.pop(conn, None)
+                    completed[0] += 1
+                    if reply is not None:
+                        vu.absorb(reply)
+                        rec.record(start, now, str(reply.status), reply.status >= 400)
+                        pause = think_s
+                    else:
+                        rec.record(start, now, describe(exc), True)
+                        pause = max(think_s, ERROR_BACKOFF_S)
+                    # call_soon even without think time: a failing connection must not
+                    # recurse through issue() on the same stack.
+                    if pause:
+                        loop.call_later(pause, issue, now + pause)
+                    else:
+                        loop.call_soon(issue, now)
+
+                self._send(conn, vu, spec, done)
+
+            async def reconnect_then(intended: float) -> None:
+                exc = await self._reconnect(vu)
+                if exc is not None:
+                    spec = specs[turn[0] % len(specs)]
+                    recorders[spec.name].record(intended, loop.time(), "connect error", True)
+                    turn[0] += 1
+                    loop.call_later(ERROR_BACKOFF_S, issue, loop.time() + ERROR_BACKOFF_S)
+                    return
+                issue(intended)
+
+            issue(loop.time())
+
+        def run_background(vu: VirtualUser, spec: Spec) -> None:
+            counts = bg_counts[spec.name]
+
+            def issue() -> None:
+                if bg_stop[0] or self.sent >= self.max_requests:
+                    return
+                conn = vu.conn
+                if conn is None or conn.closed:
+                    loop.create_task(reconnect_then())
+                    return
+                conn.throttle_bps = background_bps
+
+                def done(reply: Reply | None, exc: BaseException | None) -> None:
+                    self._inflight.pop(conn, None)
+                    if bg_stop[0]:
+                        return  # cut off at the end of the window: not a failure
+                    counts[0] += 1
+                    if reply is None or reply.status >= 400:
+                        counts[1] += 1
+                        loop.call_later(ERROR_BACKOFF_S, issue)
+                    else:
+                        vu.absorb(reply)
+                        loop.call_soon(issue)
+
+                self._send(conn, vu, spec, done)
+                # A background job may legitimately take longer than one request's limit.
+                self._inflight.pop(conn, None)
+
+            async def reconnect_then() -> None:
+                if await self._reconnect(vu) is None:
+                    issue()
+                else:
+                    counts[1] += 1
+                    loop.call_later(ERROR_BACKOFF_S, issue)
+
+            issue()
+
+        ticks = [0]
+        loop.call_soon(self._sweep, stop_sweep, ticks)
+        for vu, spec in background:
+            run_background(vu, spec)
+        for i, (vu, specs) in enumerate(plan):
+            run_user(vu, specs, i)
+        cut_off = 0
+        try:
+            limit = hard_end - loop.time() + self.timeout_s + 1
+            await asyncio.wait_for(asyncio.shield(all_done), limit)
+        except TimeoutError:
+            cut_off = len(self._inflight)
+        finally:
+            bg_stop[0] = True
+            stop_sweep.set()
+            for vu, _ in background:
+                if vu.conn is not None and vu.conn.busy:
+                    vu.conn.abort()
+            for conn in list(self._inflight):
+                conn.abort()
+            self._inflight.clear()
+        return PhaseResult(
+            recorders,
+            lag.result(),
+            {name: (c[0], c[1]) for name, c in bg_counts.items()},
+            cut_off,
+        )
+
+    # --- open model --------------------------------------------------------------------
+    async def open(
+        self,
+        users: Sequence[VirtualUser],
+        specs: Sequence[Spec],
+        rate: float,
+        duration_s: float,
+        recorders: dict[str, Recorder],
+    ) -> PhaseResult:
+        """``rate`` requests per second for ``duration_s``, cycling through ``specs`` and
+        through the users' identities; connections are pooled up to the cap."""
+        loop = self.loop
+        lag = LagRecorder()
+        total = min(int(rate * duration_s), self.max_requests - self.sent)
+        interval = 1.0 / rate
+        idle: list[HttpConnection] = [vu.conn for vu in users if vu.conn and not vu.conn.closed]
+        opened = [len(idle)]
+        waiting: deque[tuple[int, float]] = deque()
+        pending = [total]
+        all_done = loop.create_future()
+        stop_sweep = asyncio.Event()
+        if total <= 0:
+            all_done.set_result(None)
+
+        def complete() -> None:
+            pending[0] -= 1
+            if pending[0] <= 0 and not all_done.done():
+                all_done.set_result(None)
+
+        def send(conn: HttpConnection, i: int, intended: float) -> None:
+            vu = users[i % len(users)]
+            spec = specs[i % len(specs)]
+            sent = loop.time()
+            lag.record(max(0.0, sent - intended))
+            start = min(intended, sent)
+            rec = recorders[spec.name]
+
+            def done(reply: Reply | None, exc: BaseException | None) -> None:
+                now = loop.time()
+                self._inflight.pop(conn, None)
+                if reply is not None:
+                    vu.absorb(reply)
+                    rec.record(start, now, str(reply.status), reply.status >= 400)
+                else:
+                    rec.record(start, now, describe(exc), True)
+                complete()
+                if not conn.closed:
+                    if waiting:
+                        loop.call_soon(send, conn, *waiting.popleft())
+                    else:
+                        idle.append(conn)
+                else:
+                    opened[0] -= 1
+                    if waiting:
+                        fresh(*waiting.popleft())
+
+            self._send(conn, vu, spec, done)
+
+        def fresh(i: int, intended: float) -> None:
+            opened[0] += 1
+
+            async def go() -> None:
+                try:
+                    conn = await connect(self.network, self.origin, self.timeout_s)
+                except (HttpError, OSError) as exc:
+                    opened[0] -= 1
+                    spec = specs[i % len(specs)]
+                    recorders[spec.name].record(intended, loop.time(), describe(exc), True)
+                    complete()
+                    return
+                send(conn, i, intended)
+
+            loop.create_task(go())
+
+        def dispatch(i: int, intended: float) -> None:
+            while idle:
+                conn = idle.pop()
+                if not conn.closed:
+                    send(conn, i, intended)
+                    return
+                opened[0] -= 1
+            if opened[0] < self.max_connections:
+                fresh(i, intended)
+            else:
+                waiting.append((i, intended))  # at the cap: latency keeps counting
+
+        loop.call_soon(self._sweep, stop_sweep, [0])
+        early = self.early_s
+        t0 = loop.time() + 0.001
+        try:
+            i = 0
+            while i < total:
+                due = t0 + i * interval
+                ahead = due - loop.time()
+                if ahead > early:
+                    await asyncio.sleep(ahead - early)
+                    continue
+                dispatch(i, due)
+                i += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(all_done), self.timeout_s + 1)
+        finally:
+            stop_sweep.set()
+            cut_off = pending[0]
+            for conn in list(self._inflight):
+                conn.abort()
+            self._inflight.clear()
+            for conn in idle:
+                conn.abort()
+        return PhaseResult(recorders, lag.result(), {}, max(0, cut_off))
