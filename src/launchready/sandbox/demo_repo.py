@@ -226,7 +226,7 @@ def _dockerfile(fixed: bool, digest: str) -> str:
     if fixed:
         return f"""\
 FROM python:3.12-slim@sha256:{digest}
-COPY --from=ghcr.io/astral-sh/uv:0.5.11 /uv /bin/uv
+COPY --from=ghcr.io/astral-sh/uv:0.5.11@sha256:{_digest("ghcr.io/astral-sh/uv:0.5.11")} /uv /bin/uv
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
@@ -245,10 +245,7 @@ CMD ["uvicorn", "app:app", "--host", "0.0.0.0", "--port", "8000"]
 
 def _ci(fixed: bool) -> str:
     if fixed:
-        install = """\
-      - uses: astral-sh/setup-uv@v4
-      - run: uv sync --frozen
-      - run: uv run pytest -q"""
+        return _fixed_ci()
     else:
         install = """\
       - uses: actions/setup-python@v5
@@ -321,6 +318,7 @@ def _uv_lock() -> str:
         ("starlette", "0.45.2", ("anyio",)),
         ("stripe", "11.4.1", ()),
         ("uvicorn", "0.34.0", ("click", "h11")),
+        *DEV_PACKAGES,
     ]
     out = ['version = 1\nrequires-python = ">=3.12"\n']
     for name, version, deps in packages:
@@ -346,8 +344,85 @@ def _uv_lock() -> str:
     out.append(
         '\n[[package]]\nname = "demo-admin"\nversion = "0.4.0"\nsource = { editable = "." }\n'
         "dependencies = [\n" + "".join(f'    {{ name = "{n}" }},\n' for n in top) + "]\n"
+        "\n[package.dev-dependencies]\ndev = [\n"
+        + "".join(f'    {{ name = "{n}" }},\n' for n in ("httpx", "pytest"))
+        + "]\n"
     )
     return "".join(out)
+
+
+# --- fixed variant: its deploy path (what the deploy stage looks for) ----------------------
+# A deploy job with the environment checked first, images tagged per commit and pushed, Fly's
+# releases to roll back to, actions and images pinned by digest, and a README that says how
+# to roll back. Digests and commit SHAs are derived from their names, like the lock's hashes:
+# the demo repository is read, never run on GitHub or pulled from a registry.
+
+
+def _digest(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def _pinned(action: str) -> str:
+    return f"{action.split('@')[0]}@{hashlib.sha1(action.encode()).hexdigest()}  # {action}"
+
+
+DEV_PACKAGES = [
+    ("certifi", "2024.12.14", ()),
+    ("httpcore", "1.0.7", ("certifi", "h11")),
+    ("httpx", "0.28.1", ("anyio", "certifi", "httpcore", "idna")),
+    ("iniconfig", "2.0.0", ()),
+    ("packaging", "24.2", ()),
+    ("pluggy", "1.5.0", ()),
+    ("pytest", "8.3.4", ("iniconfig", "packaging", "pluggy")),
+]
+
+README_ROLLBACK = """
+## Roll back
+
+Every image is tagged with its commit and Fly keeps each release, so a bad deploy is undone
+by deploying the previous image:
+
+1. `fly releases --image` shows what each release ran.
+2. `fly deploy --image ghcr.io/demo-services/demo-admin:<previous commit>`.
+3. If the bad release ran a migration the old code cannot use, undo it first.
+"""
+
+
+def _fixed_ci() -> str:
+    image = "ghcr.io/demo-services/demo-admin:${{ github.sha }}"
+    return f"""\
+name: ci
+on:
+  push:
+    branches: [main]
+  pull_request:
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: {_pinned("actions/checkout@v4.2.2")}
+      - uses: {_pinned("astral-sh/setup-uv@v4.2.0")}
+      - run: uv sync --locked
+      - run: uv run pytest -q
+  deploy:
+    needs: test
+    if: github.ref == 'refs/heads/main'
+    runs-on: ubuntu-latest
+    environment: production
+    env:
+      FLY_API_TOKEN: ${{{{ secrets.FLY_API_TOKEN }}}}
+    steps:
+      - uses: {_pinned("actions/checkout@v4.2.2")}
+      - uses: {_pinned("superfly/flyctl-actions/setup-flyctl@v1.5")}
+      - name: Every variable .env.example lists is set in production
+        run: |
+          names=$(grep -o '^[A-Z_]*' .env.example | sort)
+          set=$(flyctl secrets list --json | jq -r '.[].Name' | sort)
+          missing=$(comm -23 <(echo "$names") <(echo "$set"))
+          test -z "$missing" || {{ echo "missing: $missing"; exit 1; }}
+      - run: docker build -t {image} . && docker push {image}
+      - run: flyctl deploy --image {image}
+"""
 
 
 # --- history -------------------------------------------------------------------------------
@@ -365,7 +440,7 @@ def _common_start(fixed: bool) -> list[Commit]:
             "2025-03-03T09:12:00+01:00",
             "Initial commit: Starlette admin skeleton",
             {
-                "README.md": README.format(install=install),
+                "README.md": README.format(install=install) + (README_ROLLBACK if fixed else ""),
                 "pyproject.toml": PYPROJECT,
                 "app.py": APP_PY,
                 "settings.py": SETTINGS_FROM_ENV,

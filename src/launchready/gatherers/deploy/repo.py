@@ -100,19 +100,21 @@ async def _ever_added(root: str) -> list[AddedFile]:
     return [AddedFile(p, c) for p, c in first.items()]
 
 
-async def read_repo(root: str) -> RepoFact:
+async def list_files(root: str) -> tuple[bool, list[str], list[str]]:
+    """(is a git work tree, tracked files, untracked-and-not-ignored files)."""
     if not os.path.isdir(root):
         raise FileNotFoundError(f"{root} is not a directory")
-    is_git = await _is_work_tree(root)
-    if is_git:
-        listing = await _git(root, "ls-files", "-z")
-        files = [f for f in listing.split("\0") if f][:MAX_FILES]
-        others = await _git(root, "ls-files", "-z", "--others", "--exclude-standard")
-        untracked = [f for f in others.split("\0") if f][:MAX_FILES]
-        added = await _ever_added(root)
-    else:
-        files = await asyncio.to_thread(_walk, root)
-        untracked, added = [], []
+    if not await _is_work_tree(root):
+        return False, await asyncio.to_thread(_walk, root), []
+    listing = await _git(root, "ls-files", "-z")
+    files = [f for f in listing.split("\0") if f][:MAX_FILES]
+    others = await _git(root, "ls-files", "-z", "--others", "--exclude-standard")
+    return True, files, [f for f in others.split("\0") if f][:MAX_FILES]
+
+
+async def read_repo(root: str) -> RepoFact:
+    is_git, files, untracked = await list_files(root)
+    added = await _ever_added(root) if is_git else []
     texts = []
     for path in [*files, *untracked]:
         if _READ_TEXT.search(path):

@@ -1,4 +1,4 @@
-"""Stage ``deploy``: will a release build the same way twice and keep secrets out of git."""
+"""Repository basics: a lock file beside every manifest, env files out of git."""
 
 from __future__ import annotations
 
