@@ -117,7 +117,9 @@ def test_ctrl_c_stops_everything_the_demo_started(tmp_path: Path) -> None:
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "launchready", "demo", "--html", str(tmp_path / "r.html")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "TMPDIR": str(tmp_path), "NO_COLOR": "1"},
     )
     deadline = time.monotonic() + 120

@@ -12,19 +12,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from launchready import __version__
-from launchready.checks.base import Check
+from launchready.checks.base import Check, Verdict
 from launchready.checks.registry import Registry, load_registry
 from launchready.config.model import AuditConfig
 from launchready.core.findings import Finding, Report, Severity, Stage, Status
 from launchready.core.outcome import Outcome, OutcomeStatus
 from launchready.gatherers.base import GatherContext, Gatherer, NoProgress, Progress
-from launchready.gatherers.catalog import providers_of
+from launchready.gatherers.catalog import providers_of, report_extras
 from launchready.gatherers.network import Network
 from launchready.ranking import launch_order, rank_findings, score
 
 
 def _finding(
-    c: Check, target: str, status: Status, evidence: str, severity: Severity | None = None
+    c: Check,
+    target: str,
+    status: Status,
+    evidence: str,
+    severity: Severity | None = None,
+    v: Verdict | None = None,
 ) -> Finding:
     return Finding(
         id=c.id,
@@ -38,6 +43,8 @@ def _finding(
         impact=c.impact,
         remediation=c.remediation,
         references=c.references,
+        commit=v.commit if v else None,
+        fingerprint=v.fingerprint if v else None,
     )
 
 
@@ -72,7 +79,7 @@ def evaluate(c: Check, outcomes: Iterable[Outcome[Any]]) -> list[Finding]:
             continue
         for v in verdicts:
             findings.append(
-                _finding(c, v.target or outcome.target, v.status, v.evidence, v.severity)
+                _finding(c, v.target or outcome.target, v.status, v.evidence, v.severity, v)
             )
     if not seen:
         findings.append(_finding(c, "-", Status.SKIPPED, f"no gatherer provided {c.reads}"))
@@ -134,4 +141,5 @@ async def run_audit(
         findings=ranked,
         launch_order=launch_order(ranked),
         stages_run=stages,
+        extras=report_extras(facts),
     )

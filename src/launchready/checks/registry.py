@@ -40,10 +40,11 @@ class Registry:
 def _stage_modules() -> Iterator[ModuleType]:
     import launchready.checks as pkg
 
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name in ("base", "registry"):
+    # Subpackages too: a stage may keep its checks in a folder of topic modules.
+    for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}."):
+        if info.name.rsplit(".", 1)[-1] in ("base", "registry"):
             continue
-        yield importlib.import_module(f"{pkg.__name__}.{info.name}")
+        yield importlib.import_module(info.name)
 
 
 def load_registry() -> Registry:
@@ -51,6 +52,7 @@ def load_registry() -> Registry:
     registry = Registry()
     for module in _stage_modules():
         for value in vars(module).values():
-            if isinstance(value, Check):
+            # A package that re-exports its modules' checks shows each one twice: same object.
+            if isinstance(value, Check) and registry.get(value.id) is not value:
                 registry.add(value)
     return registry

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 
-from launchready.cli.output import emit, stderr_console
+from launchready.cli.output import emit, stderr_console, write_text
 from launchready.cli.progress import RichProgress
 from launchready.config import load_config
 from launchready.config.model import AuditConfig
@@ -68,6 +69,20 @@ def add_audit_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--database-url", metavar="URL", help="database for query plans")
     p.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar='"NAME: VALUE"',
+        help="send this header with every edge request, e.g. for pages behind login (repeatable)",
+    )
+    p.add_argument(
+        "--cookie",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="send this cookie with every edge request (repeatable)",
+    )
+    p.add_argument(
         "--timeout",
         type=float,
         default=30.0,
@@ -90,6 +105,8 @@ def flags_from(args: argparse.Namespace) -> AuditFlags:
         connect_to=args.connect_to,
         dkim_selectors=args.dkim_selector,
         database_url=args.database_url,
+        headers=args.header,
+        cookies=args.cookie,
     )
 
 
@@ -108,4 +125,16 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--timeout must be positive")
     config = apply_flags(load_config(args.config), flags_from(args))
     report = audit_and_emit(config, args.timeout)
+    write_deliverables(report, config.audit.output)
     return EXIT_MUST_FIX if report.must_fix else EXIT_OK
+
+
+def write_deliverables(report: Report, output: str | None) -> None:
+    """Each stage's handover document (deploy-checklist.md) beside the report, else in ./."""
+    from launchready.deliverables import for_report
+
+    folder = Path(output).parent if output else Path(".")
+    for d in for_report(report):
+        path = folder / d.filename
+        write_text(str(path), d.render(report))
+        stderr_console().print(f"{d.label} written to {path}", highlight=False, soft_wrap=True)

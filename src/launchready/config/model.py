@@ -21,14 +21,34 @@ class WebConfig(_Strict):
     urls: list[str] = Field(default_factory=list)
     domain: str | None = None
     subdomains: list[str] = Field(default_factory=list)
+    # Additions (edge stage): credentials for pages behind login, sent with every edge
+    # request ("Name: value" / "name=value"; use ${VAR} to keep them out of the file), and
+    # the pages whose signed-in answer must not be kept by a shared cache (default: urls).
+    headers: list[str] = Field(default_factory=list)
+    cookies: list[str] = Field(default_factory=list)
+    authenticated_urls: list[str] = Field(default_factory=list)
 
-    @field_validator("urls")
+    @field_validator("urls", "authenticated_urls")
     @classmethod
     def _urls_are_http(cls, urls: list[str]) -> list[str]:
         for url in urls:
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{url!r} is not an http:// or https:// URL")
         return urls
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, values: list[str]) -> list[str]:
+        for v in values:
+            netspec.parse_header(v)
+        return values
+
+    @field_validator("cookies")
+    @classmethod
+    def _cookies(cls, values: list[str]) -> list[str]:
+        for v in values:
+            netspec.parse_cookie(v)
+        return values
 
 
 class EmailConfig(_Strict):
@@ -77,6 +97,12 @@ class EnvironmentConfig(_Strict):
 class DatabaseConfig(_Strict):
     url: str | None = None
     hot_queries: list[str] = Field(default_factory=list)
+    # Additions (performance stage). Query plans create a trial index inside a transaction
+    # that is rolled back; still, a database that looks like production is refused unless
+    # this says otherwise.
+    allow_production: bool = False
+    # Sequential scans of tables at least this large are flagged (PgHero ignores < 500 rows).
+    large_table_rows: int = Field(default=10_000, ge=1)
 
 
 class MigrationsConfig(_Strict):
@@ -84,12 +110,25 @@ class MigrationsConfig(_Strict):
     dialect: Literal["postgresql", "sqlite", "mysql"] | None = None
 
 
+def _is_path(path: str) -> str:
+    # Load only ever goes to the configured base URL: a full URL here could point elsewhere.
+    if not path.startswith("/") or path.startswith("//"):
+        raise ValueError(f"{path!r} must be a path on the base URL, starting with '/'")
+    return path
+
+
 class EndpointConfig(_Strict):
     name: str
     method: str = "GET"
     path: str
     kind: Literal["read", "write", "page", "export"] = "read"
+    # Request body; {{n}} (request number), {{vu}} (virtual user) and {{uuid}} make each
+    # request's body unique. JSON unless content_type says otherwise.
     body: str | None = None
+    content_type: str | None = None
+    p95_ms: float | None = Field(default=None, gt=0)  # overrides the target of its kind
+
+    _path = field_validator("path")(classmethod(lambda cls, v: _is_path(v)))
 
 
 class BackgroundConfig(_Strict):
@@ -97,21 +136,82 @@ class BackgroundConfig(_Strict):
     method: str = "GET"
     path: str
 
+    _path = field_validator("path")(classmethod(lambda cls, v: _is_path(v)))
+
 
 class LoginConfig(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     method: str = "POST"
     path: str
     form: dict[str, str] | None = None
     json_body: dict[str, str] | None = Field(default=None, alias="json")
+    # Addition: for token logins, where the token sits in the JSON answer ("data.token");
+    # it is then sent as "Authorization: Bearer <token>". Cookies are always kept.
+    token_field: str | None = None
+
+    _path = field_validator("path")(classmethod(lambda cls, v: _is_path(v)))
+
+
+class EmailProbeConfig(_Strict):
+    """Addition: the request that sends mail (a password reset), to see if it waits for SMTP."""
+
+    name: str = "password reset"
+    method: str = "POST"
+    path: str
+    form: dict[str, str] | None = None
+    json_body: dict[str, str] | None = Field(default=None, alias="json")
+    # A test SMTP server's delay knob (POST seconds to it), e.g. the sandbox's receiver.
+    # Without it the mail server's latency cannot be varied and the check is skipped.
+    smtp_delay_url: str | None = None
+    smtp_delay_s: float = Field(default=0.25, gt=0, le=5)
+    requests: int = Field(default=5, ge=2, le=100)
+
+    _path = field_validator("path")(classmethod(lambda cls, v: _is_path(v)))
 
 
 class PerformanceConfig(_Strict):
     base_url: str | None = None
     users: list[int] = Field(default_factory=lambda: [1, 2, 8])
-    duration_s: float = 20
+    # The audit's measuring budget: each endpoint gets duration_s split across the user
+    # levels, and each background job a window of duration_s.
+    duration_s: float = Field(default=20, gt=0, le=3600)
     endpoints: list[EndpointConfig] = Field(default_factory=list)
     background: list[BackgroundConfig] = Field(default_factory=list)
     login: LoginConfig | None = None
+    # Additions: targets by endpoint kind (p95, milliseconds), as in the roadmap.
+    read_p95_ms: float = Field(default=300, gt=0)
+    write_p95_ms: float = Field(default=500, gt=0)
+    page_p95_ms: float = Field(default=2000, gt=0)
+    export_p95_ms: float = Field(default=30_000, gt=0)
+    max_error_rate: float = Field(default=0.01, ge=0, le=1)
+    # Two users at once: flag when p95 at 2 users exceeds this multiple of p95 at 1 user.
+    two_users_ratio: float = Field(default=1.5, gt=1)
+    think_time_s: float = Field(default=0.0, ge=0)
+    # How fast a background job's download is read: a person's connection, not loopback.
+    background_bytes_per_s: float = Field(default=5_000_000, gt=0)
+    rate: float | None = Field(default=None, gt=0)  # loadtest: arrival rate (open model)
+    # Safety bounds of every run: open connections, requests in total, one request's time.
+    max_connections: int = Field(default=256, ge=1, le=10_000)
+    max_requests: int = Field(default=2_000_000, ge=1)
+    request_timeout_s: float = Field(default=30, gt=0, le=600)
+    email: EmailProbeConfig | None = None
+
+    @field_validator("users")
+    @classmethod
+    def _users(cls, users: list[int]) -> list[int]:
+        if not users or any(u < 1 or u > 1000 for u in users):
+            raise ValueError("users must be a non-empty list of counts from 1 to 1000")
+        return sorted(set(users))
+
+    def target_ms(self, endpoint: EndpointConfig) -> float:
+        if endpoint.p95_ms is not None:
+            return endpoint.p95_ms
+        return {
+            "read": self.read_p95_ms,
+            "write": self.write_p95_ms,
+            "page": self.page_p95_ms,
+            "export": self.export_p95_ms,
+        }[endpoint.kind]
 
 
 class MonitorCheckConfig(_Strict):
@@ -152,6 +252,25 @@ class RepoConfig(_Strict):
     path: str | None = None
 
 
+class DeployConfig(_Strict):
+    """Addition: settings of the deploy stage."""
+
+    # Variables every environment must set, beside those listed in .env.example.
+    required_env: list[str] = Field(default_factory=list)
+    # Where production secrets live, when the repository does not show it ("1Password vault
+    # prod-app"): the finding is that nobody can say, not that a particular tool is missing.
+    secret_store: str | None = None
+    # Database to rehearse migrations on (forward, back, forward); default [database].url.
+    # It is copied first and the copy dropped: the given database is never changed.
+    scratch_database_url: str | None = None
+    # A migration that holds a lock blocking reads or writes of a hot table longer than this
+    # is a blocker: every request touching the table waits behind it.
+    lock_timeout_s: float = Field(default=2.0, gt=0)
+    # Tables customers touch on every request; default: the tables of [database].hot_queries,
+    # else every table that existed before the migration ran.
+    hot_tables: list[str] = Field(default_factory=list)
+
+
 class AuditSettings(_Strict):
     """Addition: the audit's own flags, settable in the file (DESIGN.md: "all also settable")."""
 
@@ -171,6 +290,7 @@ class AuditConfig(_Strict):
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
     owners: OwnersConfig = Field(default_factory=OwnersConfig)
     repo: RepoConfig = Field(default_factory=RepoConfig)
+    deploy: DeployConfig = Field(default_factory=DeployConfig)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     # Directory relative paths in the file are resolved against (the file's folder).
     base_dir: str = Field(default=".", exclude=True)

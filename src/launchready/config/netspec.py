@@ -59,3 +59,21 @@ def parse_connect_to(text: str) -> tuple[HostPort, HostPort]:
         return (host.lower(), _port(port)), (host2, _port(port2))
     except ValueError as exc:
         raise ValueError(f"expected HOST:PORT:HOST2:PORT2: {exc}") from None
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """curl's ``Name: value`` (the value may be empty)."""
+    name, sep, value = text.partition(":")
+    name = name.strip()
+    if not sep or not name or any(c in name for c in ' \t"(),/;<=>?@[\\]{}'):
+        raise ValueError("expected 'Name: value'")
+    return name, value.strip()
+
+
+def parse_cookie(text: str) -> tuple[str, str]:
+    """``name=value``, as in a Cookie header."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name or any(c in name for c in " \t;,"):
+        raise ValueError("expected 'name=value'")
+    return name, value.strip()

@@ -31,6 +31,8 @@ class AuditFlags:
     connect_to: Sequence[str] = ()
     dkim_selectors: Sequence[str] = ()
     database_url: str | None = None
+    headers: Sequence[str] = ()
+    cookies: Sequence[str] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -56,6 +58,8 @@ def apply_flags(config: AuditConfig, flags: AuditFlags) -> AuditConfig:
     _check_each("--nameserver", flags.nameservers, netspec.parse_nameserver)
     _check_each("--resolve", flags.resolve, netspec.parse_resolve)
     _check_each("--connect-to", flags.connect_to, netspec.parse_connect_to)
+    _check_each("--header", flags.headers, netspec.parse_header)
+    _check_each("--cookie", flags.cookies, netspec.parse_cookie)
     for url in flags.urls:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"--url {url!r}: expected an http:// or https:// URL")
@@ -66,6 +70,10 @@ def apply_flags(config: AuditConfig, flags: AuditFlags) -> AuditConfig:
         web["urls"] = list(flags.urls)
     if flags.domains:
         web["domain"] = flags.domains[0]
+    if flags.headers:
+        web["headers"] = list(flags.headers)
+    if flags.cookies:
+        web["cookies"] = list(flags.cookies)
     email: dict[str, Any] = {}
     if flags.domains:
         email["domains"] = list(flags.domains)

@@ -38,6 +38,19 @@ def demo_zone(*, fixed: bool) -> str:
     # planted: p=none lets spoofed resets through; the fixed zone enforces and reports.
     dmarc = '"v=DMARC1; p=reject; rua=mailto:dmarc@demo.test"' if fixed else '"v=DMARC1; p=none"'
     caa = '@ IN CAA 0 issue "letsencrypt.org"' if fixed else ""
+    # planted: a 1024-bit DKIM key where RFC 8301 asks for 2048. Generated per run, so no
+    # key material sits in the tree; the demo app does not sign, only the key is audited.
+    from base64 import b64encode
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048 if fixed else 1024)
+    der = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    p = b64encode(der).decode()
+    dkim = " ".join(
+        ['"v=DKIM1; k=rsa; p="', *(f'"{p[i : i + 200]}"' for i in range(0, len(p), 200))]
+    )
     return f"""\
 @ IN SOA ns1 hostmaster 2026112801 3600 600 86400 300
 @ IN NS ns1
@@ -47,6 +60,7 @@ mail IN A 127.0.0.1
 @ IN MX 10 mail
 @ IN TXT "v=spf1 ip4:127.0.0.1 -all"
 _dmarc IN TXT {dmarc}
+s1._domainkey IN TXT {dkim}
 {caa}
 """
 
@@ -110,7 +124,7 @@ class Sandbox:
             ca = TestCA(self.dir / "tls")
             self.ca_bundle = ca.bundle
             cert = ca.issue("demo", *(fqdn(n) for n in NAMES))
-            self.smtp = self._started(SmtpReceiver())
+            self.smtp = self._started(SmtpReceiver(control=True))
             seed_database(self.db_path, activity_rows=self.activity_rows, fixed=self.fixed)
             app = create_app(
                 db_path=self.db_path,
@@ -144,7 +158,9 @@ class Sandbox:
         return entries
 
     def config_text(self) -> str:
-        assert self.dns
+        from launchready.sandbox.demo_app import ADMIN_EMAIL, DEMO_PASSWORD
+
+        assert self.dns and self.smtp
         q = json.dumps
         connect = ",\n  ".join(q(e) for e in self.connect_to())
         return f"""\
@@ -153,6 +169,8 @@ class Sandbox:
 urls = ["https://app.{DOMAIN}/login"]
 domain = "{DOMAIN}"
 subdomains = ["app", "api", "admin"]
+# Fetched signed in ([performance.login]) and anonymously: may a shared cache keep them?
+authenticated_urls = ["https://app.{DOMAIN}/admin/settings", "https://app.{DOMAIN}/api/clients"]
 
 [email]
 domains = ["{DOMAIN}"]
@@ -209,11 +227,25 @@ name = "update client"
 method = "POST"
 path = "/api/clients/42"
 kind = "write"
+body = '{{"notes": "Checked by the launchready load test, request {{{{n}}}} ({{{{uuid}}}})"}}'
 
 [[performance.background]]
 name = "csv export"
 method = "GET"
 path = "/api/export.csv"
+
+# The demo's documented sign-in (a demo credential, not a secret).
+[performance.login]
+method = "POST"
+path = "/login"
+form = {{ email = {q(ADMIN_EMAIL)}, password = {q(DEMO_PASSWORD)} }}
+
+[performance.email]
+name = "password reset"
+method = "POST"
+path = "/password-reset"
+form = {{ email = {q(ADMIN_EMAIL)} }}
+smtp_delay_url = {q(self.smtp.control_url)}
 
 [monitor]
 listen = "127.0.0.1:0"
