@@ -557,3 +557,16 @@ def test_rollback_path_and_runbook() -> None:
     assert rollback_runbook.evaluate(RollbackFact((), (), ()))[0].status == Status.FAIL
     runbook = RollbackFact((), (), (RunbookHint("RUNBOOK.md:4", "Roll back"),))
     assert rollback_runbook.evaluate(runbook)[0].status == Status.PASS
+
+
+def test_rehearsal_initial_schema_needs_no_down() -> None:
+    ok = Step("1_init", "m/1.sql", "up", 1, True, 0.1, ())
+    # An empty database: the first pending migration is the initial schema.
+    fresh = rehearsal(
+        (ok,), pending=("1_init", "2_x"), without_down=("1_init",), schema_before=(),
+        back_complete=False,
+    )  # fmt: skip
+    assert [v.status for v in migration_rehearsal.evaluate(fresh)] == [Status.PASS]
+    # On a database that already had tables, a migration without a down is still flagged.
+    later = rehearsal((ok,), pending=("2_x",), without_down=("2_x",))
+    assert Status.WARN in [v.status for v in migration_rehearsal.evaluate(later)]

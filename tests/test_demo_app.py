@@ -310,7 +310,9 @@ def test_fixed_app_sets_the_headers_cookie_flags_and_pagination(db_path: str) ->
     client = https_client(make_app(db_path, fixed=True))
     login_page = client.get("/login")
     headers = login_page.headers
-    assert headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
+    assert headers["strict-transport-security"] == "max-age=63072000; includeSubDomains; preload"
+    assert headers["cross-origin-opener-policy"] == "same-origin"
+    assert "camera=()" in headers["permissions-policy"]
     assert headers["content-security-policy"] == STRICT_CSP
     assert headers["x-content-type-options"] == "nosniff" and "referrer-policy" in headers
     assert {"secure", "httponly", "samesite=lax"} <= set(set_cookie(login_page))

@@ -96,7 +96,11 @@ def test_unfixed_leaked_key_is_in_history_but_not_at_head(unfixed: Path) -> None
 
 def test_fixed_repo_tracks_only_the_env_example_and_a_lock_file(fixed: Path) -> None:
     tracked = set(git(fixed, "ls-files").split())
-    assert tracked == COMMON | {"uv.lock", "migrations/002_activity_logs_client_id_index.sql"}
+    assert tracked == COMMON | {
+        "uv.lock",
+        "migrations/002_activity_logs_client_id_index.sql",
+        "migrations/002_activity_logs_client_id_index.down.sql",
+    }
     assert '[[package]]\nname = "starlette"' in (fixed / "uv.lock").read_text()
     gitignore = (fixed / ".gitignore").read_text().splitlines()
     assert ".env*" in gitignore and "!.env.example" in gitignore

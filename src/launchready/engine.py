@@ -119,13 +119,15 @@ async def run_audit(
     progress: Progress | None = None,
     registry: Registry | None = None,
     network: Network | None = None,
-    timeout_s: float = 30.0,
+    timeout_s: float | None = None,
 ) -> Report:
+    """``timeout_s`` overrides ``[network] timeout_s``, the per-target limit."""
     registry = registry or load_registry()
     stages = tuple(stages)
     checks = registry.for_stages(stages)
     network = network or Network.from_config(config.network, config.base_dir)
-    ctx = GatherContext(config, network, progress or NoProgress(), timeout_s)
+    limit = timeout_s or config.network.timeout_s
+    ctx = GatherContext(config, network, progress or NoProgress(), limit)
     started = datetime.now(UTC)
     clock = time.perf_counter()
     facts = await gather_all(providers_of({c.reads for c in checks}), ctx)

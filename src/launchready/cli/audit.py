@@ -85,9 +85,8 @@ def add_audit_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--timeout",
         type=float,
-        default=30.0,
         metavar="S",
-        help="per-target time limit in seconds (default 30)",
+        help="per-target time limit in seconds (default: [network] timeout_s, 30)",
     )
 
 
@@ -107,24 +106,21 @@ def flags_from(args: argparse.Namespace) -> AuditFlags:
         database_url=args.database_url,
         headers=args.header,
         cookies=args.cookie,
+        timeout_s=args.timeout,
     )
 
 
-def audit_and_emit(config: AuditConfig, timeout_s: float) -> Report:
+def audit_and_emit(config: AuditConfig) -> Report:
     stages = parse_stages(config.audit.only)
     with RichProgress(stderr_console()) as progress:
-        report = asyncio.run(run_audit(config, stages, progress=progress, timeout_s=timeout_s))
+        report = asyncio.run(run_audit(config, stages, progress=progress))
     emit(report, config.audit.format, config.audit.output)
     return report
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.timeout <= 0:
-        from launchready.config.errors import ConfigError
-
-        raise ConfigError("--timeout must be positive")
     config = apply_flags(load_config(args.config), flags_from(args))
-    report = audit_and_emit(config, args.timeout)
+    report = audit_and_emit(config)
     write_deliverables(report, config.audit.output)
     return EXIT_MUST_FIX if report.must_fix else EXIT_OK
 

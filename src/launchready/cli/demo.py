@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
             load_config(sandbox.config_path),
             AuditFlags(format=args.format, output=args.output),
         )
-        report = audit_and_emit(config, timeout_s=30.0)
+        report = audit_and_emit(config)
         html = os.path.abspath(args.html)
         write_text(html, renderer("html")(report))
         console.print(f"HTML report: {html}")

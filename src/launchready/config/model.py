@@ -64,7 +64,9 @@ class NetworkConfig(_Strict):
     # Addition, like curl's --connect-to HOST:PORT:HOST2:PORT2: lets the sandbox serve
     # https://app.demo.test/ from an unprivileged loopback port.
     connect_to: list[str] = Field(default_factory=list)
-    timeout_s: float = 10.0
+    # The per-target time limit of every probe (--timeout): one knob, so the reason a
+    # probe gives up always names the limit that fired.
+    timeout_s: float = Field(default=30.0, gt=0, le=3600)
 
     @field_validator("nameservers")
     @classmethod

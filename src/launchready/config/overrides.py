@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from launchready.config import netspec
@@ -33,7 +33,7 @@ class AuditFlags:
     database_url: str | None = None
     headers: Sequence[str] = ()
     cookies: Sequence[str] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
+    timeout_s: float | None = None
 
 
 def _check_each(flag: str, values: Sequence[str], parse: Callable[[str], object]) -> None:
@@ -86,6 +86,10 @@ def apply_flags(config: AuditConfig, flags: AuditFlags) -> AuditConfig:
         network["resolve"] = list(flags.resolve)
     if flags.connect_to:
         network["connect_to"] = list(flags.connect_to)
+    if flags.timeout_s is not None:
+        if not 0 < flags.timeout_s <= 3600:
+            raise ConfigError(f"--timeout {flags.timeout_s:g}: expected seconds in (0, 3600]")
+        network["timeout_s"] = flags.timeout_s
     if flags.ca_bundle:
         if not os.path.isfile(flags.ca_bundle):
             raise ConfigError(f"--ca-bundle {flags.ca_bundle!r}: no such file")

@@ -71,7 +71,8 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientConnectorSSLError | ssl.SSLError):
         return f"TLS handshake failed: {getattr(exc, 'reason', None) or exc}"
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return f"cannot connect to {exc.host}:{exc.port}: {exc.os_error.strerror or exc.os_error}"
+        why = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
+        return f"cannot connect to {exc.host}:{exc.port}: {why}"
     if isinstance(exc, aiohttp.ClientError | OSError):
         return str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {exc}"

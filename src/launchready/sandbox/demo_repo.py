@@ -198,6 +198,11 @@ MIGRATION_INDEX = """\
 CREATE INDEX IF NOT EXISTS idx_activity_logs_client_id ON activity_logs (client_id);
 """
 
+MIGRATION_INDEX_DOWN = """\
+-- 002 down: the index only; no data to restore.
+DROP INDEX IF EXISTS idx_activity_logs_client_id;
+"""
+
 GITIGNORE = """\
 __pycache__/
 *.pyc
@@ -538,6 +543,7 @@ def _fixed_history() -> list[Commit]:
             "Index activity_logs.client_id",
             {
                 "migrations/002_activity_logs_client_id_index.sql": MIGRATION_INDEX,
+                "migrations/002_activity_logs_client_id_index.down.sql": MIGRATION_INDEX_DOWN,
             },
         ),
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
@@ -22,6 +23,7 @@ from launchready.sandbox.tls import TestCA
 from launchready.sandbox.web_server import WebServer
 
 DOMAIN = "demo.test"
+MODERN_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 NAMES = ("", "www", "app", "api", "admin")
 ASGIApp = Callable[
     [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
@@ -65,19 +67,20 @@ s1._domainkey IN TXT {dkim}
 """
 
 
-async def redirect_to_https(
-    scope: MutableMapping[str, Any],
-    receive: Callable[[], Awaitable[Any]],
-    send: Callable[[Any], Awaitable[None]],
-) -> None:
-    """The fixed edge's plain-http listener: a permanent redirect for every request."""
-    if scope["type"] != "http":
-        return
+CANONICAL = f"app.{DOMAIN}"
+# The fixed edge sends the bare domain and www to the app's one canonical origin.
+TO_CANONICAL = frozenset({DOMAIN, f"www.{DOMAIN}"})
+
+
+def _host_and_target(scope: MutableMapping[str, Any]) -> tuple[str, str]:
     headers = dict(scope["headers"])
-    host = headers.get(b"host", DOMAIN.encode()).decode("latin-1").split(":")[0]
+    host = headers.get(b"host", DOMAIN.encode()).decode("latin-1").split(":")[0].lower()
     path = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
     query = scope.get("query_string", b"").decode("latin-1")
-    location = f"https://{host}{path}" + (f"?{query}" if query else "")
+    return host, path + (f"?{query}" if query else "")
+
+
+async def _moved(send: Callable[[Any], Awaitable[None]], location: str) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -86,6 +89,37 @@ async def redirect_to_https(
         }
     )
     await send({"type": "http.response.body", "body": b""})
+
+
+async def redirect_to_https(
+    scope: MutableMapping[str, Any],
+    receive: Callable[[], Awaitable[Any]],
+    send: Callable[[Any], Awaitable[None]],
+) -> None:
+    """The fixed edge's plain-http listener: a permanent hop to https on the same host first
+    (what HSTS preloading asks), from where apex and www move on to the canonical origin."""
+    if scope["type"] != "http":
+        return
+    host, target = _host_and_target(scope)
+    await _moved(send, f"https://{host}{target}")
+
+
+def canonical_origin(app: ASGIApp) -> ASGIApp:
+    """The fixed edge's https listener: apex and www move to the canonical origin."""
+
+    async def serve(
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Any]],
+        send: Callable[[Any], Awaitable[None]],
+    ) -> None:
+        if scope["type"] == "http":
+            host, target = _host_and_target(scope)
+            if host in TO_CANONICAL:
+                await _moved(send, f"https://{CANONICAL}{target}")
+                return
+        await app(scope, receive, send)
+
+    return serve
 
 
 class Sandbox:
@@ -132,11 +166,18 @@ class Sandbox:
                 smtp_port=self.smtp.port,
                 fixed=self.fixed,
             )
-            self.https = self._started(WebServer(app, cert=cert))
-            # planted: the unfixed edge serves the app itself over plain http.
-            self.http = self._started(WebServer(redirect_to_https if self.fixed else app))
+            if self.fixed:
+                # AEAD suites only on TLS 1.2 (uvicorn's default list still offers CBC).
+                edge = WebServer(canonical_origin(app), cert=cert, ciphers=MODERN_CIPHERS)
+                self.https = self._started(edge)
+                self.http = self._started(WebServer(redirect_to_https))
+            else:
+                # planted: apex, www and app all serve the app, and so does plain http.
+                self.https = self._started(WebServer(app, cert=cert))
+                self.http = self._started(WebServer(app))
             self.dns = self._started(SandboxDNS({DOMAIN: demo_zone(fixed=self.fixed)}))
             build_demo_repo(self.repo_path, fixed=self.fixed)
+            sqlite3.connect(self.dir / "scratch.db").close()  # empty: every migration pending
             Path(self.config_path).write_text(self.config_text(), encoding="utf-8")
         except BaseException:
             self.stop()
@@ -204,6 +245,10 @@ hot_queries = [
 [migrations]
 path = "repo/migrations"
 dialect = "sqlite"
+
+[deploy]
+# An empty scratch database: every migration is pending, so the rehearsal runs them all.
+scratch_database_url = {q("sqlite:///" + str(self.dir / "scratch.db"))}
 
 [performance]
 base_url = "https://app.{DOMAIN}"

@@ -13,7 +13,14 @@ from launchready.sandbox.tls import ServerCert
 
 
 class WebServer:
-    def __init__(self, app: Any, *, cert: ServerCert | None = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        cert: ServerCert | None = None,
+        port: int = 0,
+        ciphers: str = "TLSv1",  # uvicorn's default: OpenSSL's list, CBC suites included
+    ) -> None:
         # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
         # without it Nagle holds a response's body behind its head for a delayed ACK (40 ms).
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -28,6 +35,7 @@ class WebServer:
             lifespan="off",
             ssl_certfile=cert.cert_file if cert else None,
             ssl_keyfile=cert.key_file if cert else None,
+            ssl_ciphers=ciphers,
             timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)

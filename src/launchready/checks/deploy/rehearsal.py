@@ -50,7 +50,12 @@ def migration_rehearsal(fact: RehearsalFact) -> Iterator[Verdict]:
             f"{s.direction} of {s.migration} failed going {_PASS[s.pass_no]}: {s.error}",
             target=s.path,
         )
+    # On an empty database the first migration is the initial schema: like
+    # deploy.migration-reversible, it needs no down (there is nothing to return to).
+    initial = fact.pending[0] if not fact.schema_before else None
     for name in fact.without_down:
+        if name == initial:
+            continue
         yield Verdict.warn(
             f"{name} has no down: the back pass stopped there", severity=Severity.MEDIUM
         )

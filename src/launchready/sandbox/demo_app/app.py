@@ -36,11 +36,14 @@ def security_headers(*, fixed: bool) -> list[tuple[str, str]]:
         # planted: a CSP that allows any origin, inline script and eval - it blocks nothing.
         return [("Content-Security-Policy", WEAK_CSP)]
     return [
-        ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
+        ("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload"),
         ("Content-Security-Policy", STRICT_CSP),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
         ("X-Frame-Options", "DENY"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Cross-Origin-Resource-Policy", "same-origin"),
     ]
 
 

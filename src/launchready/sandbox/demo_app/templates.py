@@ -6,6 +6,7 @@ Content-Security-Policy (no 'unsafe-inline') still shows a styled page.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import jinja2
@@ -26,13 +27,16 @@ color:#cfd6e4;padding:0}label{display:block;margin:.6rem 0}.error{color:#b42318}
 .narrow{max-width:380px;margin:4rem auto}.pager{display:flex;gap:1rem;margin-top:1rem}
 """
 
+# Content hash in the stylesheet's URL: a new deploy gets a new URL, so it may be cached long.
+CSS_VERSION = hashlib.sha256(CSS.encode()).hexdigest()[:12]
+
 _BASE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} · Demo Admin</title>
-<link rel="stylesheet" href="/static/app.css">
+<link rel="stylesheet" href="/static/app.css?v={{ css_version }}">
 </head>
 <body>
 <header>
@@ -191,6 +195,7 @@ _ENV = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+_ENV.globals["css_version"] = CSS_VERSION
 
 
 def render(name: str, **context: Any) -> str:

@@ -217,7 +217,12 @@ async def settings_page(request: Request, user: User) -> Response:
 
 
 async def stylesheet(request: Request) -> Response:
-    return Response(CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+    # The page links the stylesheet by content hash (?v=), so the fixed app can let browsers
+    # and CDNs keep it for a year; the unfixed one revalidates hourly.
+    cache = (
+        "public, max-age=31536000, immutable" if state_of(request).fixed else "public, max-age=3600"
+    )
+    return Response(CSS, media_type="text/css", headers={"Cache-Control": cache})
 
 
 async def healthz(request: Request) -> Response:
