@@ -16,7 +16,7 @@ install: $(STAMP)
 # uv lives in its own small venv so `uv sync` (which removes what the lock does not list)
 # never uninstalls itself; the project environment is built from uv.lock, frozen.
 $(UV):
-	$(PYTHON) -m venv $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS) || { apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(TOOLS); }
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 $(STAMP): $(UV) pyproject.toml uv.lock
