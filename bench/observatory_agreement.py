@@ -2,7 +2,9 @@
 
 Both scan the same servers — the edge lab (``launchready.sandbox.edge_servers``), one clean
 page and one planted problem per page — and the script prints, per Observatory test, how
-many verdicts agree, then every disagreement with the reason for it.
+many verdicts agree, how many launchready did not judge (its checks errored, were skipped or
+not applicable: "n/a", counted apart, never as agreement), then every disagreement with the
+reason for it.
 
     .venv/bin/python bench/observatory_agreement.py [--observatory-dir DIR] [--json FILE]
 
@@ -229,6 +231,10 @@ def our_verdicts(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, str]
     """(profile, check id) → {status: evidence} over that profile's findings."""
     found: dict[tuple[str, str], dict[str, str]] = {}
     for f in report["findings"]:
+        # The Observatory's redirection test follows http:// only; edge.https-redirect also
+        # judges the chains from https:// (a fall back to http), which it never looks at.
+        if f["id"] == "edge.https-redirect" and f["target"].startswith("https://"):
+            continue
         found.setdefault((profile_of(f["target"]), f["id"]), {})[f["status"]] = f["evidence"]
     return found
 
@@ -239,12 +245,23 @@ def verdict(statuses: dict[str, str]) -> str:
     return "pass" if "pass" in statuses else "n/a"
 
 
+def combined(per_check: dict[str, str]) -> str:
+    """One verdict for an Observatory test from the checks mapped to it: any failure fails;
+    a pass needs every one of them to have passed. When one reached no verdict (error,
+    skipped, not applicable) and none failed, "n/a": it agrees with nothing, so a check that
+    never ran is not counted as agreeing with an Observatory pass."""
+    if "fail" in per_check.values():
+        return "fail"
+    return "n/a" if "n/a" in per_check.values() else "pass"
+
+
 def compare(obs: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
     found = our_verdicts(report)
-    rows: list[tuple[str, int, int]] = []
+    rows: list[tuple[str, int, int, int]] = []
     disagreements: list[tuple[str, str, str, str, list[str], str]] = []
+    not_judged: list[tuple[str, str, str, str]] = []
     for test, checks in MAPPING.items():
-        agree = total = 0
+        agree = total = na = 0
         for profile in PROFILES:
             scanned = obs.get(profile, {})
             if "tests" not in scanned:
@@ -252,7 +269,14 @@ def compare(obs: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
                 continue
             theirs = "pass" if scanned["tests"][test]["pass"] else "fail"
             per_check = {c: verdict(found.get((profile, c), {})) for c in checks}
-            mine = "fail" if "fail" in per_check.values() else "pass"
+            mine = combined(per_check)
+            if mine == "n/a":
+                na += 1
+                evidence = "; ".join(
+                    e for c in checks for e in found.get((profile, c), {}).values()
+                )
+                not_judged.append((test, profile, theirs, evidence or "no finding"))
+                continue
             total += 1
             if theirs == mine:
                 agree += 1
@@ -263,8 +287,8 @@ def compare(obs: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
             evidence = "; ".join(e for c in differing for e in found.get((profile, c), {}).values())
             result = scanned["tests"][test]["result"]
             disagreements.append((test, profile, theirs, mine, differing, f"{result} | {evidence}"))
-        rows.append((test, agree, total))
-    return {"rows": rows, "disagreements": disagreements}
+        rows.append((test, agree, total, na))
+    return {"rows": rows, "disagreements": disagreements, "not_judged": not_judged}
 
 
 def explain(test: str, differing: list[str], seen: str) -> str:
@@ -287,14 +311,18 @@ def main() -> int:
             obs = observatory(package, lab, work)
             report = ours(lab)
     result = compare(obs, report)
-    agree = sum(a for _, a, _ in result["rows"])
-    total = sum(t for _, _, t in result["rows"])
+    agree = sum(a for _, a, _, _ in result["rows"])
+    total = sum(t for _, _, t, _ in result["rows"])
+    na = sum(n for _, _, _, n in result["rows"])
     print(f"Mozilla HTTP Observatory ({OBSERVATORY}) vs launchready, {len(PROFILES)} lab pages\n")
-    print(f"{'Observatory test':34} agree")
-    for test, a, t in result["rows"]:
-        print(f"{test:34} {a:>3}/{t}")
-    print(f"{'all':34} {agree:>3}/{total} ({100 * agree / max(total, 1):.1f}%)\n")
-    print(f"Disagreements ({len(result['disagreements'])}):")
+    print(f"{'Observatory test':34} agree  n/a")
+    for test, a, t, n in result["rows"]:
+        print(f"{test:34} {a:>3}/{t:<3} {n:>3}")
+    print(f"{'all':34} {agree:>3}/{total} ({100 * agree / max(total, 1):.1f}%), n/a {na}\n")
+    print(f"Not judged by launchready ({na}; counted neither as agreeing nor disagreeing):")
+    for test, profile, theirs, evidence in result["not_judged"]:
+        print(f"- {test} on /p/{profile}/: Observatory {theirs}; ours: {evidence[:200]}")
+    print(f"\nDisagreements ({len(result['disagreements'])}):")
     for test, profile, theirs, mine, differing, detail in result["disagreements"]:
         print(f"- {test} on /p/{profile}/: Observatory {theirs}, launchready {mine}")
         print(f"    why: {explain(test, differing, detail)}")

@@ -56,7 +56,7 @@ from launchready.gatherers.deploy.rollback import (
     RollbackFact,
     RunbookHint,
 )
-from launchready.gatherers.deploy.secret_store import SecretStoreFact, StoreHint
+from launchready.gatherers.deploy.secret_store import SecretStoreFact, StoreHint, is_production
 
 
 def repo(files=(), untracked=(), added=(), texts=(), is_git=True) -> RepoFact:
@@ -171,6 +171,21 @@ def test_separation_needs_a_production_and_another_and_never_passes_unread() -> 
     assert [v.status for v in shared_secrets.evaluate(only)] == [Status.SKIPPED]
     unread = envs(env("staging", problem="env file not found"), env("production", var("K", "h")))
     assert [v.status for v in shared_database.evaluate(unread)] == [Status.ERROR]
+
+
+def test_production_is_a_word_of_the_name_not_a_substring() -> None:
+    for name in ("production", "prod", "PROD", "prod-eu", "eu_prod", "app.live", "prod2"):
+        assert is_production(name), name
+    for name in ("nonprod", "non-prod", "non_prod", "preprod", "pre-prod", "pre-production"):
+        assert not is_production(name), name
+    for name in ("delivery", "product", "staging", "preview", "olive"):
+        assert not is_production(name), name
+    # A pre-production environment is the "other" that production is compared with.
+    for other in ("nonprod", "non-prod", "preprod", "delivery"):
+        fact = envs(env(other, var("SECRET_KEY", "h1")), env("production", var("SECRET_KEY", "h1")))
+        assert [(v.status, v.target) for v in shared_secrets.evaluate(fact)] == [
+            (Status.FAIL, f"{other} vs production: SECRET_KEY")
+        ], other
 
 
 def test_shared_database_by_host_and_name_local_hosts_prove_nothing() -> None:
@@ -362,6 +377,8 @@ def test_ci_tests_deploy_and_env_check() -> None:
     assert ci_tests.evaluate(installs_pytest)[0].status == Status.FAIL
     runs = ci(config(["pip install -e .", "cd app && uv run pytest -q"]))
     assert ci_tests.evaluate(runs)[0].status == Status.PASS
+    for command in ("CI=1 pytest -q", "env DJANGO_DEBUG=0 python -m pytest", 'A="x y" npm test'):
+        assert ci_tests.evaluate(ci(config([command])))[0].status == Status.PASS, command
     assert ci_deploy.evaluate(runs)[0].status == Status.FAIL
     assert ci_deploy.evaluate(ci(config(["flyctl deploy --remote-only"])))[0].status == Status.PASS
     assert ci_deploy.evaluate(ci(config(envs=("production",))))[0].status == Status.PASS

@@ -42,7 +42,9 @@ def test_version_and_catalog() -> None:
         assert check_id in listing.stdout
     explained = run("explain", "edge.hsts")
     assert explained.returncode == 0
-    assert "checks/edge.py:" in explained.stdout and "reads fact: edge.page" in explained.stdout
+    assert (
+        "checks/edge/basics.py:" in explained.stdout and "reads fact: edge.page" in explained.stdout
+    )
 
 
 def test_explain_unknown_id() -> None:
@@ -71,6 +73,8 @@ def test_unknown_key_names_file_and_line(tmp_path: Path) -> None:
         (["--only", "edge,perf"], "unknown stage 'perf'"),
         (["--resolve", "app.test:443"], "HOST:PORT:ADDR"),
         (["--nameserver", "127.0.0.1:0"], "--nameserver"),
+        (["--url", "https://a.test:99999/"], "--url 'https://a.test:99999/': port out of range"),
+        (["--url", "http://[::1/"], "--url 'http://[::1/': invalid IPv6 URL"),
         (["--format", "pdf"], "invalid choice"),
         (["--bogus"], "unrecognized arguments"),
     ],
@@ -148,3 +152,10 @@ def test_init_writes_a_valid_commented_config(tmp_path: Path) -> None:
         del ENV["DATABASE_URL"]
     assert checked.returncode in (0, 1), checked.stderr
     json.loads(checked.stdout)
+
+
+def test_a_malformed_credential_flag_is_not_echoed(tmp_path: Path) -> None:
+    secret = "sk_" + "live_" + "51Hzyxwvutsrqponm"  # built here: no secret-shaped literal
+    result = run("audit", "--header", f"Authorization Bearer {secret}", cwd=tmp_path)
+    assert_one_line_error(result, "--header 'Auth…': expected 'Name: value'")
+    assert secret[4:] not in result.stderr + result.stdout

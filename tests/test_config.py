@@ -116,3 +116,86 @@ def test_bad_flags_are_config_errors(flags: AuditFlags, message: str) -> None:
 def test_parse_stages() -> None:
     assert parse_stages(["edge", "deploy,edge"]) == (Stage.EDGE, Stage.DEPLOY)
     assert parse_stages([]) == tuple(Stage)
+
+
+SECRET = "sk_live_51Habcdefghijklmnop"
+
+
+def leaks(text: str) -> bool:
+    """Any six characters of the secret past the four an error may show (pydantic elides
+    the middle of long values, so the ends are checked too)."""
+    return any(SECRET[i : i + 6] in text for i in range(4, len(SECRET) - 5))
+
+
+@pytest.mark.parametrize(
+    ("flags", "shown"),
+    [
+        (AuditFlags(headers=[f"Authorization Bearer {SECRET}"]), "--header 'Auth…': expected"),
+        (AuditFlags(headers=[f"{SECRET}"]), "--header 'sk_l…': expected 'Name: value'"),
+        (AuditFlags(cookies=[f"session {SECRET}"]), "--cookie 'sess…': expected 'name=value'"),
+    ],
+)
+def test_malformed_credential_flags_do_not_echo_the_secret(flags: AuditFlags, shown: str) -> None:
+    from launchready.config.model import AuditConfig
+
+    with pytest.raises(ConfigError) as info:
+        apply_flags(AuditConfig(), flags)
+    assert str(info.value).startswith(shown)
+    assert not leaks(str(info.value))
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        (f'headers = ["Authorization Bearer {SECRET}"]', "web.headers: 'Auth…': expected"),
+        (f'cookies = ["session {SECRET}"]', "web.cookies: 'sess…': expected"),
+        ('headers = ["Authorization Bearer ${TOKEN}"]', "web.headers: 'Auth…': expected"),
+    ],
+)
+def test_malformed_credentials_in_the_file_do_not_echo_the_secret(line: str, shown: str) -> None:
+    err = error_of(f"[web]\n{line}\n", env={"TOKEN": SECRET})
+    assert err.line == 2 and shown in str(err)
+    assert not leaks(str(err))
+
+
+def test_credential_validation_errors_hide_their_input() -> None:
+    """Code that builds the config directly gets pydantic's error: it must not echo either."""
+    from pydantic import ValidationError
+
+    from launchready.config.model import WebConfig
+
+    with pytest.raises(ValidationError) as info:
+        WebConfig(headers=[f"Authorization Bearer {SECRET}"])
+    assert not leaks(str(info.value))
+
+
+BAD_URLS = [
+    ("https://a.test:99999/", "port out of range"),
+    ("http://[::1/", "invalid IPv6 URL"),
+    ("https://a.test:http/", "port could not be cast"),
+    ("https:///login", "no host name"),
+    ("https://a.test:0/", "port 0"),
+    ("https://a b.test/", "whitespace"),
+    ("HTTPS://a.test/", "expected an http:// or https:// URL"),
+]
+
+
+@pytest.mark.parametrize(("url", "why"), BAD_URLS)
+def test_unusable_urls_are_config_errors_naming_the_url(url: str, why: str) -> None:
+    from launchready.config.model import AuditConfig
+
+    with pytest.raises(ConfigError) as flag:
+        apply_flags(AuditConfig(), AuditFlags(urls=[url]))
+    assert str(flag.value).startswith(f"--url {url!r}: ") and why in str(flag.value)
+    for key in ("urls", "authenticated_urls"):
+        err = error_of(f'[web]\n{key} = ["https://ok.test/", "{url}"]\n')
+        assert err.line == 2 and f"web.{key}: {url!r}: " in str(err) and why in str(err)
+    assert len(str(err).splitlines()) == 1
+
+
+def test_good_urls_pass() -> None:
+    from launchready.config.model import AuditConfig
+
+    urls = ["https://a.test/", "http://a.test:8080/x?y=1", "https://[::1]:8443/"]
+    assert apply_flags(AuditConfig(), AuditFlags(urls=urls)).web.urls == urls
+    assert parse_config('[web]\nurls = ["https://[::1]:8443/"]\n', path="lr.toml").web.urls

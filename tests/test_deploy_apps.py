@@ -16,6 +16,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+from launchready.cli.main import main
 from launchready.config.loader import parse_config
 from launchready.core.findings import Report, Stage, Status
 from launchready.engine import run_audit
@@ -673,3 +676,39 @@ def test_nothing_fails_on_the_clean_app(tmp_path: Path) -> None:
     assert len(passed) >= 18
     # Without a scratch database the rehearsal is skipped, never passed.
     assert statuses(report, "deploy.migration-rehearsal") == {"-": Status.SKIPPED}
+
+
+def test_a_nonprod_environment_is_compared_with_production(tmp_path: Path) -> None:
+    """`nonprod` holds "prod": once taken for production, nothing was left to compare with
+    and the separation checks were skipped."""
+    root = tmp_path / "envs_app"
+    shared_key, db = token(40), f"postgres://app:{token(20)}@db.internal.example:5432/crm"
+    env = env_text({"SECRET_KEY": shared_key, "DATABASE_URL": db})
+    make_repo(root, {"app.py": "print('hi')\n"}, {".env.nonprod": env, ".env.production": env})
+    config = config_for(
+        root,
+        '[environments.nonprod]\nenv_file = "envs_app/.env.nonprod"\n'
+        '[environments.production]\nenv_file = "envs_app/.env.production"\n',
+    )
+    report = audit(config)
+    assert statuses(report, "deploy.shared-secrets") == {
+        "nonprod vs production: SECRET_KEY": Status.FAIL,
+        "nonprod vs production: DATABASE_URL": Status.FAIL,  # its password
+    }
+    assert set(statuses(report, "deploy.shared-database").values()) == {Status.FAIL}
+
+
+def test_the_checklist_is_written_only_from_a_gathered_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    main(["audit", "--only", "deploy"])  # no repository: no plan, nothing to hand over
+    assert not (tmp_path / "deploy-checklist.md").exists()
+    assert "checklist" not in capsys.readouterr().err
+    app = clean_app(tmp_path)
+    (tmp_path / "deploy-checklist.md").write_text("the team's own notes\n")
+    main(["audit", "--config", str(app.config), "--only", "deploy"])
+    err = capsys.readouterr().err
+    assert "checklist written to deploy-checklist.md (replacing the previous one)" in err
+    assert (tmp_path / "deploy-checklist.md").read_text().startswith("#")

@@ -10,8 +10,10 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
 from test_deploy_apps import make_repo, token
 
+from launchready.config.errors import ConfigError
 from launchready.config.loader import parse_config
 from launchready.gatherers.base import GatherContext, NoProgress
 from launchready.gatherers.deploy import locks
@@ -19,12 +21,13 @@ from launchready.gatherers.deploy.builds import base_images, split_image
 from launchready.gatherers.deploy.ci import read_ci
 from launchready.gatherers.deploy.config_secrets import scan_config_secrets
 from launchready.gatherers.deploy.dotenv import db_targets, looks_random, parse_dotenv, reference_of
-from launchready.gatherers.deploy.envs import ENVIRONMENTS, EnvironmentsGatherer
+from launchready.gatherers.deploy.envs import ENVIRONMENTS, EnvironmentsGatherer, public_url
 from launchready.gatherers.deploy.files import repo_files
 from launchready.gatherers.deploy.migrations import alembic, django, gather_migrations, scripted
 from launchready.gatherers.deploy.migrations.sql import split_statements, sql_ops
 from launchready.gatherers.deploy.rehearsal import REHEARSAL, RehearsalGatherer
 from launchready.gatherers.deploy.secret_store import gather_secret_store
+from launchready.gatherers.deploy.yamlwalk import scalars
 from launchready.gatherers.network import Network
 
 
@@ -386,3 +389,47 @@ def test_sqlite_rehearsal_runs_on_a_copy_and_refuses_big_data(tmp_path: Path) ->
         conn.executemany("INSERT INTO logs VALUES (?)", ((i,) for i in range(100_001)))
     (refused,) = asyncio.run(RehearsalGatherer().gather(ctx))
     assert refused.status.value == "skipped" and "holds over 100,000 rows" in refused.reason
+
+
+def test_aliases_are_walked_within_a_bound() -> None:
+    """Nine levels of nine aliases is a few lines and a billion scalars once expanded; the
+    walk stops and the file becomes a problem of its own, not a hung or crashed audit."""
+    lines = ['a0: &a0 ["lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    bomb = "\n".join(lines) + "\n"
+    with pytest.raises(ValueError, match="too many nodes"):
+        scalars(bomb, max_nodes=10_000)
+    c = read_ci(".github/workflows/bomb.yml", bomb + "jobs:\n  t:\n    steps: [{run: pytest}]\n")
+    assert c.problem is not None and "too many nodes" in c.problem and c.commands == ()
+    # Ordinary reuse of an anchor is still expanded where it is used; a self-reference is
+    # walked once.
+    reuse = "x: &steps [{run: make build}]\njobs:\n  a: {steps: *steps}\n  b: {steps: *steps}\n"
+    assert [cmd.job for cmd in read_ci(".github/workflows/r.yml", reuse).commands] == [
+        "x",
+        "a",
+        "b",
+    ]
+    assert [s.value for s in scalars("a: &a [x, *a]\n")] == ["x"]
+
+
+def test_an_environment_url_with_a_bad_port_is_a_config_error(tmp_path: Path) -> None:
+    password = token(16)
+    text = (
+        '[environments.production]\nenv_file = ".env.production"\n'
+        f'url = "https://admin:{password}@app.example.com:99999/"\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, path="launchready.toml", env={})
+    message = str(caught.value)
+    assert message.startswith("launchready.toml:3: environments.production.url: not a valid URL")
+    assert password[:5] not in message
+    with pytest.raises(ConfigError, match="environments.staging.url: must be an http"):
+        parse_config('[environments.staging]\nurl = "app.example.com"\n', path="l.toml", env={})
+    # Built without the config's validation, the checklist still gets a URL without its
+    # user:password, and no exception.
+    assert public_url(f"https://admin:{password}@app.example.com:99999/") == (
+        "https://app.example.com:99999/"
+    )
+    assert public_url(f"https://app.example.com/?preview={password}") == (
+        f"https://app.example.com/?preview={password[:4]}…"
+    )

@@ -18,6 +18,8 @@ from psycopg import sql
 from test_deploy_apps import audit, clean_app, config_for, make_repo, statuses
 
 from launchready.core.findings import Status
+from launchready.gatherers.deploy.rehearsal import redact
+from launchready.renderers import FORMATS, renderer
 
 SCHEMA = """
 SELECT table_name || '.' || column_name || ':' || data_type
@@ -185,3 +187,31 @@ def test_a_database_that_looks_like_production_is_refused(
     (finding,) = [f for f in report.findings if f.id == "deploy.migration-rehearsal"]
     assert finding.status == Status.SKIPPED
     assert "refused" in finding.evidence and "crm_production" in finding.evidence
+
+
+def test_an_unparseable_database_url_is_reported_without_its_password(tmp_path: Path) -> None:
+    """libpq rejects a literal `%` not followed by two hex digits and quotes the whole
+    password in its message; neither the target nor the evidence may repeat it."""
+    password = secrets.token_hex(2) + "%Qz" + secrets.token_hex(5)  # `%Q`: invalid escape
+    url = f"postgresql://app:{password}@127.0.0.1/scratch"
+    config = sql_app(
+        tmp_path, {"000001_clients.up.sql": "CREATE TABLE clients (id bigint);\n"}, url
+    )
+    report = audit(config)
+    (finding,) = [f for f in report.findings if f.id == "deploy.migration-rehearsal"]
+    assert finding.status == Status.ERROR
+    assert "database URL cannot be parsed" in finding.evidence
+    assert finding.target == "postgresql://…"
+    for fmt in FORMATS:
+        text = renderer(fmt)(report)
+        assert password not in text and password[:5] not in text, fmt
+
+
+def test_redact_never_raises_and_never_shows_credentials() -> None:
+    password = secrets.token_hex(8)
+    assert redact(f"postgresql://app:{password}@db.internal:5433/crm") == (
+        "postgresql://db.internal:5433/crm"
+    )
+    assert redact(f"postgresql://app:{password[:4]}%Qz{password}@db/crm") == "postgresql://…"
+    assert redact(f"host=db password={password} dbname=crm") == "database://…"
+    assert redact(f"mysql://app:{password}@db/crm") == "mysql://…"

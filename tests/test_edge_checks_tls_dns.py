@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 
 from launchready.checks.base import Check
-from launchready.checks.edge_dns import caa, dns_authoritative, dns_dangling, dns_resolves
-from launchready.checks.edge_redirects import canonical_origin, redirect_hops, redirect_loop
-from launchready.checks.edge_tls import (
+from launchready.checks.edge.dns import caa, dns_authoritative, dns_dangling, dns_resolves
+from launchready.checks.edge.redirects import canonical_origin, redirect_hops, redirect_loop
+from launchready.checks.edge.tls import (
     matches_hostname,
     tls_1_2,
     tls_1_3,
@@ -191,6 +191,10 @@ def test_protocol_versions() -> None:
     assert status(tls_legacy_protocols, untestable) == [Status.SKIPPED]
     only13 = config({**MODERN, "TLSv1.2": False}, rsa_key_exchange=None, cbc_suites=None)
     assert status(tls_1_2, only13) == [Status.FAIL]
+    # This machine could not test TLS 1.2: no verdict, like TLS 1.3 in the same case.
+    no_probe = config({**MODERN, "TLSv1.2": None})
+    assert status(tls_1_2, no_probe) == status(tls_1_3, config({**MODERN, "TLSv1.3": None}))
+    assert status(tls_1_2, no_probe) == [Status.SKIPPED]
     assert status(tls_forward_secrecy, only13) == [Status.PASS]
     assert status(tls_1_3, config({**MODERN, "TLSv1.3": False})) == [Status.WARN]
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 import pytest
 
 from launchready.checks.base import Check
-from launchready.checks.edge_cache import (
+from launchready.checks.edge.cache import (
     cache_private,
     cache_set_cookie,
     cdn_cache_hit,
     shared_storable,
     static_cache,
 )
-from launchready.checks.edge_content import mixed_content, sri
-from launchready.checks.edge_csp import csp, csp_strict, csp_unsafe_eval, parse_policy
-from launchready.checks.edge_delivery import cdn, compression, page_speed
-from launchready.checks.edge_headers import (
+from launchready.checks.edge.content import mixed_content, sri
+from launchready.checks.edge.csp import csp, csp_strict, csp_unsafe_eval, parse_policy
+from launchready.checks.edge.delivery import cdn, compression, page_speed
+from launchready.checks.edge.headers import (
     cors,
     cross_origin_policies,
     frame_protection,
@@ -30,10 +30,13 @@ from launchready.checks.edge_headers import (
     referrer_policy,
 )
 from launchready.core.findings import Severity, Status
+from launchready.core.outcome import Outcome
+from launchready.engine import evaluate
 from launchready.gatherers.edge.assets import Asset, AssetsFact
-from launchready.gatherers.edge.cache import AuthResponseFact, Snapshot
+from launchready.gatherers.edge.cache import AUTH_RESPONSE, AuthResponseFact, Snapshot
 from launchready.gatherers.edge.cors import PROBE_ORIGIN, CorsAnswer, CorsFact
 from launchready.gatherers.edge.http import PageFact, parse_set_cookie
+from launchready.ranking import rank_findings, score
 
 HTML = (("Content-Type", "text/html; charset=utf-8"),)
 STRICT = (
@@ -172,10 +175,25 @@ def test_nosniff_frames_referrer_permissions() -> None:
     ]
     assert status(referrer_policy, page(("Referrer-Policy", "bogus"))) == [Status.FAIL]
     assert status(referrer_policy, page()) == [Status.WARN]
-    meta = page(body='<meta name="x"><meta http-equiv="Referrer" content="same-origin">')
+    meta = page(body='<meta name="x"><meta name="referrer" content="same-origin">')
     assert status(referrer_policy, meta) == [Status.PASS]
     assert status(permissions_policy, page(("Permissions-Policy", "camera=()"))) == [Status.PASS]
     assert status(permissions_policy, page()) == [Status.WARN]
+
+
+def test_referrer_policy_reads_the_standard_meta_form() -> None:
+    """HTML defines ``<meta name="referrer">``; it comes after the header, so it wins."""
+    document = page(body='<head><meta name="Referrer" content="strict-origin"></head>').document
+    assert document.named_meta_value("referrer") == ["strict-origin"]
+    assert document.meta_value("referrer") == []  # not an http-equiv
+    overridden = page(
+        ("Referrer-Policy", "no-referrer"), body='<meta name="referrer" content="unsafe-url">'
+    )
+    status_, evidence = one(referrer_policy, overridden)
+    assert status_ == Status.FAIL and "unsafe-url" in evidence
+    # Browsers ignore the http-equiv spelling: the page has no policy.
+    legacy = page(body='<meta http-equiv="Referrer-Policy" content="no-referrer">')
+    assert status(referrer_policy, legacy) == [Status.WARN]
 
 
 def test_cross_origin_policies_name_each_header() -> None:
@@ -217,6 +235,20 @@ def test_cors() -> None:
     assert status(cors, cors_fact(("GET", *null))) == [Status.FAIL]
     (echo,) = cors.evaluate(cors_fact(("GET", "Access-Control-Allow-Origin", PROBE_ORIGIN)))
     assert echo.status == Status.WARN and echo.severity == Severity.LOW
+
+
+def test_cors_reads_every_answer_before_passing_a_public_one() -> None:
+    creds = ("Access-Control-Allow-Origin", PROBE_ORIGIN, "Access-Control-Allow-Credentials")
+    public_then_credentialed = cors_fact(
+        ("GET", "Access-Control-Allow-Origin", "*"), ("OPTIONS", *creds, "true")
+    )
+    (verdict,) = cors.evaluate(public_then_credentialed)
+    assert verdict.status == Status.FAIL and "OPTIONS answered" in verdict.evidence
+    public_then_echo = cors_fact(
+        ("GET", "Access-Control-Allow-Origin", "*"),
+        ("OPTIONS", "Access-Control-Allow-Origin", PROBE_ORIGIN),
+    )
+    assert status(cors, public_then_echo) == [Status.WARN]
 
 
 # --- markup ------------------------------------------------------------------------------
@@ -301,6 +333,30 @@ def test_cache_private() -> None:
     same = auth(("Cache-Control", "public"), anon=snap(200, "mine"))
     assert status(cache_private, same) == [Status.PASS]  # not personalised: a public page
     assert status(cache_private, auth(status_=401)) == [Status.ERROR]
+
+
+def test_a_session_that_did_not_sign_in_is_could_not_check() -> None:
+    """A stale --cookie: both requests get the same redirect to the login page."""
+    to_login = (("Location", "/login"), ("Cache-Control", "no-store"))
+    stale = AuthResponseFact(
+        "https://app.test/admin",
+        "--header/--cookie: cookie session",
+        snap(302, "", *to_login),
+        snap(302, "", *to_login),
+    )
+    for check in (cache_private, cdn_cache_hit):
+        (verdict,) = check.evaluate(stale)
+        assert verdict.status == Status.ERROR, check.id
+        assert "session did not sign in" in verdict.evidence and "302 to /login" in verdict.evidence
+    refused = AuthResponseFact("https://app.test/admin", "s", snap(401, "no"), snap(401, "no"))
+    assert status(cdn_cache_hit, refused) == [Status.ERROR]
+    # The engine keeps it out of the score and the must-fix list: not evaluated, not passed.
+    findings = rank_findings(evaluate(cache_private, [Outcome.ok(AUTH_RESPONSE, "u", stale)]))
+    assert [(f.status, f.must_fix) for f in findings] == [(Status.ERROR, False)]
+    assert score(findings).overall is None
+    # Identical signed-in and anonymous 200s still mean a public page, as before.
+    same = auth(("Cache-Control", "public"), anon=snap(200, "mine"))
+    assert status(cdn_cache_hit, same) == [Status.PASS]
 
 
 def test_cdn_cache_hit() -> None:

@@ -23,7 +23,7 @@ from launchready.engine import run_audit
 from launchready.gatherers.base import GatherContext, Gatherer, NoProgress
 from launchready.gatherers.edge.cache import AUTH_RESPONSE, CacheGatherer
 from launchready.gatherers.edge.dns import CAA, DNS, DnsGatherer
-from launchready.gatherers.edge.http import PAGE, PageFact
+from launchready.gatherers.edge.http import PAGE, REDIRECTS, PageFact, RedirectChain
 from launchready.gatherers.edge.tls import CERTIFICATE, TLS_CONFIG, TlsGatherer
 from launchready.gatherers.edge.web import HttpGatherer
 from launchready.gatherers.network import Network
@@ -152,3 +152,38 @@ def test_the_report_carries_the_redirect_map(lab: EdgeLab) -> None:
     apex = starts["http://lab.test/"]
     assert [h["status"] for h in apex["hops"]] == [301, 301, 200]
     assert apex["ends_at"] == "https://www.lab.test/" and apex["redirects"] == 2
+
+
+def test_credentials_never_reach_plain_http_or_another_host(lab: EdgeLab) -> None:
+    """The offhost name's http:// chain goes to another host: neither hop may see the session."""
+    secret = "session-value-only-this-test-sends"
+    cfg = config(
+        lab,
+        urls=[lab.url("offhost")],
+        cookies=[f"session={secret}"],
+        headers=[f"Authorization: Bearer {secret}"],
+    )
+    gather(HttpGatherer(), cfg)
+    carried = [
+        (scheme, request.host, request.path)
+        for scheme, request in list(lab.site.seen)
+        if secret in request.headers.get("cookie", "") + request.headers.get("authorization", "")
+    ]
+    assert ("https", "offhost.lab.test", "/") in carried  # the page itself is audited signed in
+    assert {(scheme, host) for scheme, host, _ in carried} == {("https", "offhost.lab.test")}
+    plain = [
+        r for scheme, r in list(lab.site.seen) if scheme == "http" and r.host == "offhost.lab.test"
+    ]
+    assert plain  # the plain-http hop was requested, only without the session
+
+
+def test_https_chains_are_redirect_facts_too(lab: EdgeLab) -> None:
+    facts = gather(HttpGatherer(), config(lab, urls=[lab.url("downgrade")]))
+    chains: dict[str, RedirectChain] = {o.target: o.value for o in facts[REDIRECTS]}
+    assert set(chains) == {"http://downgrade.lab.test/", "https://downgrade.lab.test/"}
+    hops = [(h.url, h.status) for h in chains["https://downgrade.lab.test/"].hops]
+    assert hops == [
+        ("https://downgrade.lab.test/", 301),
+        ("http://downgrade.lab.test/step", 301),
+        ("https://downgrade.lab.test/step", 200),
+    ]

@@ -174,6 +174,8 @@ PLANTED: list[tuple[str, str, str, Status, str]] = [
     ),
     ("web", "edge.https-redirect", "http://plainhop.lab.test/", WARN, "http://clean.lab.test/"),
     ("web", "edge.https-redirect", "http://offhost.lab.test/", WARN, "http://clean.lab.test/"),
+    ("web", "edge.https-redirect", "https://downgrade.lab.test/", FAIL, "https://clean.lab.test/"),
+    ("web", "edge.https-redirect", "http://downgrade.lab.test/", FAIL, "http://clean.lab.test/"),
     ("web", "edge.redirect-hops", "http://hops.lab.test/", WARN, "http://clean.lab.test/"),
     ("web", "edge.redirect-loop", "https://loop.lab.test/", FAIL, TWIN),
     ("web", "edge.redirect-loop", "http://loop.lab.test/", FAIL, TWIN),

@@ -9,9 +9,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from launchready.checks import email as checks
 from launchready.checks.base import Check
-from launchready.core.findings import Severity, Status
+from launchready.checks.email import dkim as dkim_checks
+from launchready.checks.email import dmarc as dmarc_checks
+from launchready.checks.email import mx as mx_checks
+from launchready.checks.email import send as send_checks
+from launchready.checks.email import spf as spf_checks
+from launchready.checks.registry import load_registry
+from launchready.core.findings import Severity, Stage, Status
+from launchready.core.outcome import Outcome, OutcomeStatus
+from launchready.gatherers.email.alignment import ALIGNMENT, alignment, alignment_outcome
 from launchready.gatherers.email.check_host import SpfSender
 from launchready.gatherers.email.delivery import Delivery, DkimResult, DmarcResult, Verification
 from launchready.gatherers.email.dkim_keys import DkimKey, DkimSelectors, key_of
@@ -26,6 +33,31 @@ from launchready.gatherers.email.mx import MtaStsFact, MxFact, MxHost, TlsRptFac
 from launchready.gatherers.email.providers import Providers, ProviderUse
 from launchready.gatherers.email.spf import SpfLookup, SpfNode, SpfRecordSet, SpfTree
 from launchready.gatherers.email.spf_syntax import parse_spf
+
+# Check ids are stable; each lives in the module of its topic (checks/email/<topic>.py).
+EMAIL_CHECKS = {
+    "spf": {
+        *("email.spf-record", "email.spf-syntax", "email.spf-lookups", "email.spf-void-lookups"),
+        *("email.spf-all", "email.spf-ptr", "email.spf-legacy", "email.spf-size"),
+        *("email.spf-includes", "email.spf-senders"),
+    },
+    "dkim": {"email.dkim-key", "email.dkim-key-size", "email.dkim-testing", "email.provider-dkim"},
+    "dmarc": {
+        *("email.dmarc-record", "email.dmarc-syntax", "email.dmarc-policy"),
+        *("email.dmarc-reports", "email.dmarc-alignment", "email.dmarc-obsolete"),
+    },
+    "mx": {"email.mx", "email.mta-sts", "email.tls-rpt"},
+    "send": {"email.send-accepted", "email.send-dkim", "email.send-spf", "email.send-dmarc"},
+}
+
+
+def test_email_check_ids_by_topic_module() -> None:
+    found: dict[str, set[str]] = {}
+    for c in load_registry().for_stages([Stage.EMAIL]):
+        package, _, module = c.func.__module__.rpartition(".")
+        assert package == "launchready.checks.email", c.func.__module__
+        found.setdefault(module, set()).add(c.id)
+    assert found == EMAIL_CHECKS
 
 
 def run(c: Check, fact: Any) -> list[tuple[Status, Severity]]:
@@ -63,17 +95,17 @@ def look(n: int, term: str, *, void: bool = False, child: SpfNode | None = None)
 
 
 def test_spf_record_counts() -> None:
-    assert statuses(checks.spf_record, tree(node("x.test"))) == {Status.FAIL}
+    assert statuses(spf_checks.spf_record, tree(node("x.test"))) == {Status.FAIL}
     two = tree(node("x.test", "v=spf1 -all", "v=spf1 a -all"))
-    (v,) = checks.spf_record.evaluate(two)
+    (v,) = spf_checks.spf_record.evaluate(two)
     assert v.status == Status.FAIL and "2 SPF records" in v.evidence
-    assert statuses(checks.spf_record, tree(node("x.test", "v=spf1 -all"))) == {Status.PASS}
+    assert statuses(spf_checks.spf_record, tree(node("x.test", "v=spf1 -all"))) == {Status.PASS}
 
 
 def test_spf_syntax_error_names_the_position() -> None:
-    (v,) = checks.spf_syntax.evaluate(tree(node("x.test", "v=spf1 ip4:192.0.2.300 -all")))
+    (v,) = spf_checks.spf_syntax.evaluate(tree(node("x.test", "v=spf1 ip4:192.0.2.300 -all")))
     assert v.status == Status.FAIL and v.evidence.startswith("position 8 ('ip4:192.0.2.300')")
-    assert statuses(checks.spf_syntax, tree(node("x.test"))) == {Status.SKIPPED}
+    assert statuses(spf_checks.spf_syntax, tree(node("x.test"))) == {Status.SKIPPED}
 
 
 @pytest.mark.parametrize(
@@ -88,7 +120,7 @@ def test_spf_syntax_error_names_the_position() -> None:
     ],
 )
 def test_spf_all_qualifiers(record: str, expected: tuple[Status, Severity]) -> None:
-    assert run(checks.spf_all, tree(node("x.test", record))) == [expected]
+    assert run(spf_checks.spf_all, tree(node("x.test", record))) == [expected]
 
 
 def test_spf_all_follows_redirect_and_sees_plus_all_in_includes() -> None:
@@ -96,11 +128,11 @@ def test_spf_all_follows_redirect_and_sees_plus_all_in_includes() -> None:
     redirected = node(
         "x.test", "v=spf1 redirect=y.test", lookups=(look(1, "redirect=y.test", child=target),)
     )
-    assert run(checks.spf_all, tree(redirected)) == [(Status.FAIL, Severity.BLOCKER)]
+    assert run(spf_checks.spf_all, tree(redirected)) == [(Status.FAIL, Severity.BLOCKER)]
     included = node(
         "x.test", "v=spf1 include:y.test -all", lookups=(look(1, "include:y.test", child=target),)
     )
-    verdicts = checks.spf_all.evaluate(tree(included))
+    verdicts = spf_checks.spf_all.evaluate(tree(included))
     assert [(v.status, v.target) for v in verdicts] == [
         (Status.FAIL, "y.test"),
         (Status.PASS, None),
@@ -110,25 +142,25 @@ def test_spf_all_follows_redirect_and_sees_plus_all_in_includes() -> None:
 def test_spf_lookup_and_void_limits() -> None:
     many = tuple(look(n, f"a:h{n}.x.test", void=n <= 3) for n in range(1, 12))
     t = tree(node("x.test", "v=spf1 -all", lookups=many))
-    (v,) = checks.spf_lookups.evaluate(t)
+    (v,) = spf_checks.spf_lookups.evaluate(t)
     assert v.status == Status.FAIL and v.evidence.startswith("11 DNS lookups (limit 10): #1 a:h1")
-    (v,) = checks.spf_void_lookups.evaluate(t)
+    (v,) = spf_checks.spf_void_lookups.evaluate(t)
     assert v.status == Status.FAIL and v.evidence.startswith("3 void lookups (limit 2)")
     one = tree(node("x.test", "v=spf1 -all", lookups=(look(1, "a:gone.x.test", void=True),)))
-    assert run(checks.spf_void_lookups, one) == [(Status.WARN, Severity.LOW)]
-    assert run(checks.spf_lookups, one) == [(Status.PASS, Severity.HIGH)]
+    assert run(spf_checks.spf_void_lookups, one) == [(Status.WARN, Severity.LOW)]
+    assert run(spf_checks.spf_lookups, one) == [(Status.PASS, Severity.HIGH)]
 
 
 def test_spf_hygiene_checks() -> None:
     ptr = tree(node("x.test", "v=spf1 ptr -all"))
-    assert statuses(checks.spf_ptr, ptr) == {Status.WARN}
+    assert statuses(spf_checks.spf_ptr, ptr) == {Status.WARN}
     legacy = tree(node("x.test", "v=spf1 -all", legacy=("spf2.0/pra -all",)))
-    assert statuses(checks.spf_legacy, legacy) == {Status.WARN}
+    assert statuses(spf_checks.spf_legacy, legacy) == {Status.WARN}
     long = "v=spf1 " + " ".join(f"ip4:192.0.2.{i}" for i in range(40)) + " -all"
-    assert statuses(checks.spf_size, tree(node("x.test", long))) == {Status.WARN}
+    assert statuses(spf_checks.spf_size, tree(node("x.test", long))) == {Status.WARN}
     crowded = tree(node("x.test", "v=spf1 -all", txt_bytes=600))
-    assert statuses(checks.spf_size, crowded) == {Status.WARN}
-    assert statuses(checks.spf_size, tree(node("x.test", "v=spf1 -all"))) == {Status.PASS}
+    assert statuses(spf_checks.spf_size, crowded) == {Status.WARN}
+    assert statuses(spf_checks.spf_size, tree(node("x.test", "v=spf1 -all"))) == {Status.PASS}
 
 
 def test_spf_include_targets() -> None:
@@ -144,7 +176,7 @@ def test_spf_include_targets() -> None:
             ),
         )
     )
-    assert [v.status for v in checks.spf_includes.evaluate(t)] == [Status.FAIL, Status.ERROR]
+    assert [v.status for v in spf_checks.spf_includes.evaluate(t)] == [Status.FAIL, Status.ERROR]
 
 
 @pytest.mark.parametrize(
@@ -158,7 +190,7 @@ def test_spf_include_targets() -> None:
 )
 def test_spf_senders(result: str, status: Status) -> None:
     sender = SpfSender("x.test", "192.0.2.1", "postmaster@x.test", result, "", "why")
-    assert statuses(checks.spf_senders, sender) == {status}
+    assert statuses(spf_checks.spf_senders, sender) == {status}
 
 
 def test_provider_dkim() -> None:
@@ -167,13 +199,15 @@ def test_provider_dkim() -> None:
         ProviderUse("Google Workspace", "_spf.google.com", ("google",), (), "how"),
         ProviderUse("Amazon SES", "amazonses.com", (), (), "how"),
     )
-    got = run(checks.provider_dkim, Providers("x.test", uses, ()))
+    got = run(dkim_checks.provider_dkim, Providers("x.test", uses, ()))
     assert got == [
         (Status.PASS, Severity.MEDIUM),
         (Status.WARN, Severity.MEDIUM),
         (Status.WARN, Severity.LOW),
     ]
-    assert statuses(checks.provider_dkim, Providers("x.test", uses[2:], ("k1",))) == {Status.PASS}
+    assert statuses(dkim_checks.provider_dkim, Providers("x.test", uses[2:], ("k1",))) == {
+        Status.PASS
+    }
 
 
 # --- DKIM --------------------------------------------------------------------------------
@@ -211,7 +245,7 @@ def k(sel: str, **kw: Any) -> DkimKey:
 
 def test_dkim_key_presence() -> None:
     got = run(
-        checks.dkim_key,
+        dkim_checks.dkim_key,
         dkim(
             k("a"),
             k("b", found=False),
@@ -222,13 +256,13 @@ def test_dkim_key_presence() -> None:
     )
     assert [s for s, _ in got] == [Status.PASS, Status.FAIL, Status.FAIL, Status.FAIL, Status.FAIL]
     none = DkimSelectors("x.test", "discovery", ("default", "s1"), ())
-    (v,) = checks.dkim_key.evaluate(none)
+    (v,) = dkim_checks.dkim_key.evaluate(none)
     assert v.status == Status.WARN and "default, s1" in v.evidence
 
 
 def test_dkim_key_size_thresholds() -> None:
     got = run(
-        checks.dkim_key_size,
+        dkim_checks.dkim_key_size,
         dkim(k("a", bits=512), k("b", bits=1024), k("c"), k("d", key_type="ed25519", bits=256)),
     )
     assert got == [
@@ -237,8 +271,8 @@ def test_dkim_key_size_thresholds() -> None:
         (Status.PASS, Severity.BLOCKER),
         (Status.PASS, Severity.BLOCKER),
     ]
-    assert statuses(checks.dkim_key_size, dkim(k("a", found=False))) == {Status.SKIPPED}
-    assert statuses(checks.dkim_testing, dkim(k("a", testing=True))) == {Status.WARN}
+    assert statuses(dkim_checks.dkim_key_size, dkim(k("a", found=False))) == {Status.SKIPPED}
+    assert statuses(dkim_checks.dkim_testing, dkim(k("a", testing=True))) == {Status.WARN}
 
 
 # --- DMARC -------------------------------------------------------------------------------
@@ -254,16 +288,20 @@ def dmarc(
 
 
 def test_dmarc_record_and_policy() -> None:
-    assert statuses(checks.dmarc_record, dmarc(None)) == {Status.FAIL}
-    assert statuses(checks.dmarc_policy, dmarc(None)) == {Status.SKIPPED}
-    assert run(checks.dmarc_policy, dmarc("v=DMARC1; p=none")) == [(Status.FAIL, Severity.HIGH)]
-    assert statuses(checks.dmarc_policy, dmarc("v=DMARC1; p=reject")) == {Status.PASS}
-    assert statuses(checks.dmarc_policy, dmarc("v=DMARC1; rua=mailto:a@x.test")) == {Status.FAIL}
-    weak = run(checks.dmarc_policy, dmarc("v=DMARC1; p=reject; sp=none; np=none; t=y"))
+    assert statuses(dmarc_checks.dmarc_record, dmarc(None)) == {Status.FAIL}
+    assert statuses(dmarc_checks.dmarc_policy, dmarc(None)) == {Status.SKIPPED}
+    assert run(dmarc_checks.dmarc_policy, dmarc("v=DMARC1; p=none")) == [
+        (Status.FAIL, Severity.HIGH)
+    ]
+    assert statuses(dmarc_checks.dmarc_policy, dmarc("v=DMARC1; p=reject")) == {Status.PASS}
+    assert statuses(dmarc_checks.dmarc_policy, dmarc("v=DMARC1; rua=mailto:a@x.test")) == {
+        Status.FAIL
+    }
+    weak = run(dmarc_checks.dmarc_policy, dmarc("v=DMARC1; p=reject; sp=none; np=none; t=y"))
     assert [s for s, _ in weak] == [Status.PASS, Status.WARN, Status.WARN, Status.WARN]
     # Inherited from the parent, the subdomain policy is what applies.
     inherited = dmarc("v=DMARC1; p=reject; sp=none", location="parent.test")
-    (v,) = checks.dmarc_policy.evaluate(inherited)
+    (v,) = dmarc_checks.dmarc_policy.evaluate(inherited)
     assert v.status == Status.FAIL and v.evidence.startswith("sp=none")
 
 
@@ -279,8 +317,8 @@ def test_dmarc_syntax_and_obsolete_tags() -> None:
         "size-suffix",
     ]
     fact = dmarc("v=DMARC1; p=maybe; foo=bar; pct=50")
-    assert [s for s, _ in run(checks.dmarc_syntax, fact)] == [Status.FAIL, Status.WARN]
-    assert run(checks.dmarc_obsolete, fact) == [(Status.WARN, Severity.MEDIUM)]
+    assert [s for s, _ in run(dmarc_checks.dmarc_syntax, fact)] == [Status.FAIL, Status.WARN]
+    assert run(dmarc_checks.dmarc_obsolete, fact) == [(Status.WARN, Severity.MEDIUM)]
     assert [i.detail for i in parse_dmarc("p=none; v=DMARC1")[1]] == [
         "v=DMARC1 must be the first tag"
     ]
@@ -293,12 +331,85 @@ def test_dmarc_report_destinations() -> None:
         ReportUri("mailto:c@ok.test", "ok.test", True, True),
         ReportUri("mailto:d@dns.test", "dns.test", True, None, "could not check"),
     )
-    got = [v.status for v in checks.dmarc_reports.evaluate(dmarc("v=DMARC1; p=reject", rua=uris))]
+    got = [
+        v.status for v in dmarc_checks.dmarc_reports.evaluate(dmarc("v=DMARC1; p=reject", rua=uris))
+    ]
     assert got == [Status.PASS, Status.FAIL, Status.PASS, Status.ERROR]
-    (v,) = checks.dmarc_reports.evaluate(dmarc("v=DMARC1; p=reject"))
+    (v,) = dmarc_checks.dmarc_reports.evaluate(dmarc("v=DMARC1; p=reject"))
     assert v.status == Status.WARN
-    strict = checks.dmarc_alignment.evaluate(dmarc("v=DMARC1; p=reject; adkim=s"))
-    assert [v.status for v in strict] == [Status.WARN]
+
+
+SENDGRID = ProviderUse("SendGrid", "sendgrid.net", ("s1", "s2"), ("s1",), "how")
+SENDGRID_NO_KEY = ProviderUse("SendGrid", "sendgrid.net", ("s1", "s2"), (), "how")
+GOOGLE = ProviderUse("Google Workspace", "_spf.google.com", ("google",), (), "how")
+SES = ProviderUse("Amazon SES", "amazonses.com", (), (), "how")
+
+
+def aligned(
+    record: str, *uses: ProviderUse, own: tuple[str, ...] = (), configured: tuple[str, ...] = ()
+) -> list[tuple[Status, Severity, str]]:
+    fact = alignment(
+        dmarc(record), Providers("x.test", uses, configured), dkim(*(k(s) for s in own))
+    )
+    c = dmarc_checks.dmarc_alignment
+    return [(v.status, v.severity or c.severity, v.evidence) for v in c.evaluate(fact)]
+
+
+def test_strict_spf_alignment_against_the_senders_found() -> None:
+    # A service bouncing through its own domain never aligns SPF strictly: with its key
+    # under the domain DMARC rests on DKIM alone (a warning) ...
+    ((status, severity, evidence),) = aligned("v=DMARC1; p=reject; aspf=s", SENDGRID)
+    assert (status, severity) == (Status.WARN, Severity.LOW)
+    assert evidence.startswith("aspf=s: SendGrid (include:sendgrid.net)")
+    assert "s1._domainkey" in evidence
+    # ... and without one its mail cannot pass DMARC at all, rejected under p=reject.
+    ((status, severity, evidence),) = aligned("v=DMARC1; p=reject; aspf=s", SENDGRID_NO_KEY)
+    assert (status, severity) == (Status.FAIL, Severity.HIGH)
+    assert "receivers reject it" in evidence
+    ((status, severity, _),) = aligned("v=DMARC1; p=none; aspf=s", SENDGRID_NO_KEY)
+    assert (status, severity) == (Status.FAIL, Severity.MEDIUM)
+    # A mailbox host sends with the person's own address: strict SPF alignment holds.
+    ((status, _, evidence),) = aligned("v=DMARC1; p=reject; aspf=s", GOOGLE)
+    assert status == Status.PASS and "Google Workspace bounces as x.test" in evidence
+    # Per-customer selectors: unknown unless configured selectors publish keys.
+    ((status, severity, evidence),) = aligned("v=DMARC1; p=reject; aspf=s", SES)
+    assert (status, severity) == (Status.WARN, Severity.MEDIUM)
+    assert "--dkim-selector" in evidence
+    ((status, severity, _),) = aligned("v=DMARC1; p=reject; aspf=s", SES, configured=("k1",))
+    assert (status, severity) == (Status.WARN, Severity.LOW)
+
+
+def test_relaxed_alignment_leaning_on_a_service_without_a_key() -> None:
+    ((status, severity, evidence),) = aligned("v=DMARC1; p=reject", SENDGRID_NO_KEY)
+    assert (status, severity) == (Status.WARN, Severity.MEDIUM)
+    assert "only by relaxed SPF alignment" in evidence
+    ((status, _, evidence),) = aligned("v=DMARC1; p=reject", SENDGRID, GOOGLE)
+    assert status == Status.PASS
+    assert evidence == (
+        "adkim=r, aspf=r; SendGrid signs as x.test (s1); Google Workspace bounces as x.test"
+    )
+    ((status, _, evidence),) = aligned("v=DMARC1; p=reject")
+    assert status == Status.PASS and "no sending service" in evidence
+
+
+def test_strict_dkim_alignment_needs_a_key_under_the_domain() -> None:
+    ((status, severity, _),) = aligned("v=DMARC1; p=reject; adkim=s")
+    assert (status, severity) == (Status.WARN, Severity.LOW)
+    ((status, _, evidence),) = aligned("v=DMARC1; p=reject; adkim=s", own=("mail",))
+    assert status == Status.PASS and "keys under x.test (mail) align strictly" in evidence
+
+
+def test_alignment_without_its_evidence_is_could_not_check() -> None:
+    no_policy = alignment(dmarc(None), Providers("x.test", (), ()), dkim())
+    assert statuses(dmarc_checks.dmarc_alignment, no_policy) == {Status.SKIPPED}
+    broken = alignment_outcome(
+        "x.test",
+        Outcome.ok("email.dmarc", "x.test", dmarc("v=DMARC1; p=reject")),
+        Outcome.error("email.providers", "x.test", "no SPF tree: timed out"),
+        Outcome.ok("email.dkim", "x.test", dkim()),
+    )
+    assert (broken.fact, broken.status) == (ALIGNMENT, OutcomeStatus.ERROR)
+    assert broken.reason == "email.providers: no SPF tree: timed out"
 
 
 def test_dmarc_tree_walk_names_and_organizational_domain() -> None:
@@ -323,15 +434,15 @@ def test_dmarc_tree_walk_names_and_organizational_domain() -> None:
 
 def test_mx() -> None:
     good = MxFact("x.test", "ok", (MxHost(10, "mx.x.test", ("192.0.2.1",)),))
-    assert statuses(checks.mx_check, good) == {Status.PASS}
+    assert statuses(mx_checks.mx_check, good) == {Status.PASS}
     null = MxFact("x.test", "ok", (MxHost(0, ".", ()),))
-    assert statuses(checks.mx_check, null) == {Status.FAIL}
+    assert statuses(mx_checks.mx_check, null) == {Status.FAIL}
     mixed = MxFact("x.test", "ok", (MxHost(0, ".", ()), MxHost(10, "mx.x.test", ("192.0.2.1",))))
-    (v,) = checks.mx_check.evaluate(mixed)
+    (v,) = mx_checks.mx_check.evaluate(mixed)
     assert "mixed" in v.evidence
-    assert statuses(checks.mx_check, MxFact("x.test", "nodata", ())) == {Status.WARN}
+    assert statuses(mx_checks.mx_check, MxFact("x.test", "nodata", ())) == {Status.WARN}
     dead = MxFact("x.test", "ok", (MxHost(10, "gone.x.test", ()),))
-    assert statuses(checks.mx_check, dead) == {Status.FAIL}
+    assert statuses(mx_checks.mx_check, dead) == {Status.FAIL}
 
 
 def test_mta_sts_policy() -> None:
@@ -345,14 +456,14 @@ def test_mta_sts_policy() -> None:
     )
     url = "https://mta-sts.x.test/.well-known/mta-sts.txt"
     covered = MtaStsFact("x.test", ("v=STSv1; id=1",), url, policy, "", ("a.mx.x.test",))
-    assert statuses(checks.mta_sts_check, covered) == {Status.PASS}
+    assert statuses(mx_checks.mta_sts_check, covered) == {Status.PASS}
     # The wildcard covers one label only: a.b.mx.x.test is outside the policy.
     outside = MtaStsFact("x.test", ("v=STSv1; id=1",), url, policy, "", ("a.b.mx.x.test",))
-    assert run(checks.mta_sts_check, outside) == [(Status.FAIL, Severity.HIGH)]
+    assert run(mx_checks.mta_sts_check, outside) == [(Status.FAIL, Severity.HIGH)]
     unreachable = MtaStsFact("x.test", ("v=STSv1; id=1",), url, None, "answered 404", ())
-    assert statuses(checks.mta_sts_check, unreachable) == {Status.FAIL}
+    assert statuses(mx_checks.mta_sts_check, unreachable) == {Status.FAIL}
     absent = MtaStsFact("x.test", (), url, None, "", ())
-    assert statuses(checks.mta_sts_check, absent) == {Status.PASS}
+    assert statuses(mx_checks.mta_sts_check, absent) == {Status.PASS}
     assert parse_policy("version: STSv1\nmode: enforce\n").problems == (
         "no max_age",
         "no mx: lines",
@@ -361,9 +472,11 @@ def test_mta_sts_policy() -> None:
 
 def test_tls_rpt() -> None:
     ok = TlsRptFact("x.test", ("v=TLSRPTv1; rua=mailto:tls@x.test",))
-    assert statuses(checks.tls_rpt_check, ok) == {Status.PASS}
-    assert statuses(checks.tls_rpt_check, TlsRptFact("x.test", ("v=TLSRPTv1;",))) == {Status.WARN}
-    assert statuses(checks.tls_rpt_check, TlsRptFact("x.test", ())) == {Status.PASS}
+    assert statuses(mx_checks.tls_rpt_check, ok) == {Status.PASS}
+    assert statuses(mx_checks.tls_rpt_check, TlsRptFact("x.test", ("v=TLSRPTv1;",))) == {
+        Status.WARN
+    }
+    assert statuses(mx_checks.tls_rpt_check, TlsRptFact("x.test", ())) == {Status.PASS}
 
 
 # --- The test send -----------------------------------------------------------------------
@@ -380,12 +493,12 @@ def delivery(dkim_result: str = "pass", dmarc_result: str = "pass") -> Delivery:
 
 
 def test_send_checks() -> None:
-    assert statuses(checks.send_dkim, delivery()) == {Status.PASS}
-    assert statuses(checks.send_dkim, delivery("fail")) == {Status.FAIL}
-    assert statuses(checks.send_dkim, delivery("temperror")) == {Status.ERROR}
-    assert statuses(checks.send_dmarc, delivery(dmarc_result="fail")) == {Status.FAIL}
+    assert statuses(send_checks.send_dkim, delivery()) == {Status.PASS}
+    assert statuses(send_checks.send_dkim, delivery("fail")) == {Status.FAIL}
+    assert statuses(send_checks.send_dkim, delivery("temperror")) == {Status.ERROR}
+    assert statuses(send_checks.send_dmarc, delivery(dmarc_result="fail")) == {Status.FAIL}
     unfetched = Delivery("<id@x.test>", "a@x.test", "b@y.test", "mx:25", False, True, "ok")
-    for c in (checks.send_dkim, checks.send_spf, checks.send_dmarc):
+    for c in (send_checks.send_dkim, send_checks.send_spf, send_checks.send_dmarc):
         assert statuses(c, unfetched) == {Status.SKIPPED}
     refused = Delivery("<id@x.test>", "a@x.test", "b@y.test", "mx:25", False, False, "550 no")
-    assert statuses(checks.send_accepted, refused) == {Status.FAIL}
+    assert statuses(send_checks.send_accepted, refused) == {Status.FAIL}

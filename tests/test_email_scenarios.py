@@ -124,6 +124,24 @@ def zones(strong: str, weak: str) -> dict[str, str]:
                 strong,
                 spf='provider IN TXT "v=spf1 include:_spf.google.com -all"',
             ),
+            # aspf=s with Mailchimp, which bounces through its own domain: its mail can
+            # align only through DKIM — a warning with its key (k2), a failure without.
+            scenario(
+                "strictspf",
+                strong,
+                spf='strictspf IN TXT "v=spf1 ip4:127.0.0.1 include:servers.mcsv.net -all"',
+                dmarc='_dmarc.strictspf IN TXT "v=DMARC1; p=reject; aspf=s; '
+                'rua=mailto:dmarc@strictspf.mail.test"',
+                dkim=f"s1._domainkey.strictspf IN TXT {strong}\n"
+                f"k2._domainkey.strictspf IN TXT {strong}",
+            ),
+            scenario(
+                "strictnokey",
+                strong,
+                spf='strictnokey IN TXT "v=spf1 ip4:127.0.0.1 include:servers.mcsv.net -all"',
+                dmarc='_dmarc.strictnokey IN TXT "v=DMARC1; p=reject; aspf=s; '
+                'rua=mailto:dmarc@strictnokey.mail.test"',
+            ),
         ]
     )
     return {
@@ -135,6 +153,7 @@ def zones(strong: str, weak: str) -> dict[str, str]:
         + '@ IN TXT "v=spf1 ip4:167.89.0.0/17 ~all"\n'
         + f"s2.domainkey.u1.wl IN TXT {strong}\n",
         "google.com": SOA + '_spf IN TXT "v=spf1 ip4:172.217.0.0/19 ~all"\n',
+        "mcsv.net": SOA + 'servers IN TXT "v=spf1 ip4:205.201.128.0/20 -all"\n',
     }
 
 
@@ -152,6 +171,8 @@ PLANTED = {
     "extrua": {"email.dmarc-reports"},
     "nullmx": {"email.mx"},
     "provider": {"email.provider-dkim"},
+    "strictspf": {"email.dmarc-alignment"},
+    "strictnokey": {"email.dmarc-alignment", "email.provider-dkim"},
 }
 
 
@@ -195,6 +216,8 @@ def test_planted_evidence_says_what_is_wrong(dns: SandboxDNS, tmp_path: Path) ->
         "extrua": ("email.dmarc-reports", "vendor.test has not authorised"),
         "nullmx": ("email.mx", "null MX"),
         "provider": ("email.provider-dkim", "Google Workspace"),
+        "strictspf": ("email.dmarc-alignment", "aspf=s: Mailchimp (include:servers.mcsv.net)"),
+        "strictnokey": ("email.dmarc-alignment", "aspf=s and no DKIM key for Mailchimp"),
     }
     for name, (check_id, text) in wanted.items():
         _, findings = audit(
@@ -312,7 +335,7 @@ def _policy_app(policy: str) -> Any:
     [("mx: *.sts.sts.test", "pass"), ("mx: other.example", "fail")],
 )
 def test_mta_sts_policy_is_fetched_over_https(test_ca: TestCA, mx_line: str, status: str) -> None:
-    from launchready.checks.email import mta_sts_check
+    from launchready.checks.email.mx import mta_sts_check
     from launchready.sandbox.web_server import WebServer
 
     zone = SOA + (
@@ -340,3 +363,33 @@ def test_nothing_configured_is_skipped() -> None:
     facts = gather(AuditConfig())
     assert {o.status for outs in facts.values() for o in outs} == {OutcomeStatus.SKIPPED}
     assert set(facts) == set(EmailGatherer.provides)
+
+
+def test_strict_alignment_without_the_services_key_is_a_must_fix(
+    dns: SandboxDNS, tmp_path: Path
+) -> None:
+    code, findings = audit(
+        tmp_path, "--domain", "strictnokey.mail.test", "--nameserver", dns.address
+    )
+    (f,) = [f for f in findings if f["id"] == "email.dmarc-alignment"]
+    # p=reject: Mailchimp's mail would be rejected, so this blocks the launch.
+    assert (f["status"], f["severity"], f["must_fix"]) == ("fail", "high", True)
+    assert f["target"] == "strictnokey.mail.test (Mailchimp)"
+    assert code == 1
+
+
+def test_spf_records_are_told_apart_by_their_version() -> None:
+    """One rule (RFC 7208 §4.5, ``is_spf_record``) for the gatherer and the parser: any
+    case, "v=spf1" then a space or nothing; "v=spf10" and Sender ID records are not SPF."""
+    zone = SOA + (
+        'case IN TXT "V=SPF1 ip4:127.0.0.1 -ALL"\n'
+        'case IN TXT "v=spf10 ip4:127.0.0.2 -all"\n'
+        'case IN TXT "spf2.0/pra -all"\n'
+        'case IN TXT "google-site-verification=abc"\n'
+    )
+    with SandboxDNS({"ver.test": zone}) as server:
+        facts = gather(config(server.address, "case.ver.test"))
+    tree: SpfTree = facts[SPF][0].value
+    assert tree.root.records is not None
+    assert tree.root.records.spf == ("V=SPF1 ip4:127.0.0.1 -ALL",)
+    assert tree.root.records.legacy == ("spf2.0/pra -all",)

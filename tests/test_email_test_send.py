@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
+import socket
 import ssl
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
+from launchready.checks.email import send as send_checks
 from launchready.cli.main import main
 from launchready.gatherers.email.delivery import (
     Arrival,
@@ -273,3 +277,70 @@ def test_a_closed_port_is_a_failed_send(unused_tcp_port: int, tmp_path: Path) ->
         f"127.0.0.1:{unused_tcp_port}",
     )
     assert code == 1 and found["email.send-accepted"]["status"] == "fail"
+
+
+@pytest.fixture
+def silent_nameserver() -> Iterator[str]:
+    """A UDP port that takes DNS queries and never answers (a resolver gone quiet)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_a_verification_that_overruns_keeps_the_send_result(dns: SandboxDNS) -> None:
+    async def never(message_id: str) -> Arrival | None:
+        await asyncio.sleep(3600)
+        return None
+
+    with SmtpReceiver() as receiver:
+        opts = SendOptions("no-reply@send.test", "a@example.test", (receiver.host, receiver.port))
+        clock = time.perf_counter()
+        delivery = asyncio.run(send_test_message(network(dns), opts, never, timeout_s=0.5))
+        took = time.perf_counter() - clock
+    # The server's acceptance is a fact; only the verification has no verdict.
+    assert delivery.accepted and delivery.reply.startswith("Message accepted")
+    assert delivery.verification is None
+    assert delivery.unverified.startswith("no verdict within 0.5 s"), delivery.unverified
+    assert took < 3
+    statuses = {c.id: c.evaluate(delivery)[0].status.value for c in _send_checks()}
+    assert statuses == {
+        "email.send-accepted": "pass",
+        "email.send-dkim": "error",
+        "email.send-spf": "error",
+        "email.send-dmarc": "error",
+    }
+
+
+def test_cli_verification_overrun_is_could_not_check_and_exit_2(
+    silent_nameserver: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, found = run_cli(
+        tmp_path,
+        *("--from", "no-reply@send.test", "--to", "bob@example.test", "--sandbox"),
+        *("--nameserver", silent_nameserver, "--timeout", "1"),
+    )
+    assert found["email.send-accepted"]["status"] == "pass", found["email.send-accepted"]
+    for check_id in ("email.send-dkim", "email.send-spf", "email.send-dmarc"):
+        assert found[check_id]["status"] == "error"
+        assert found[check_id]["evidence"].startswith("could not check: no verdict within 1 s")
+    # Nothing was verified: exit 0 would read as "inbox-ready" to a script.
+    assert code == 2
+    assert "could not check" in capsys.readouterr().err
+
+
+def _send_checks() -> list[Any]:
+    return [v for v in vars(send_checks).values() if hasattr(v, "reads")]
+
+
+def test_the_fetch_back_options_named_to_users_exist(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every flag a send check mentions is a real test-send flag (there is no --imap)."""
+    with pytest.raises(SystemExit):
+        main(["email", "test-send", "--help"])
+    real = set(re.findall(r"--[a-z][a-z-]*", capsys.readouterr().out))
+    unfetched = Delivery(
+        "<id@send.test>", "a@send.test", "b@example.test", "mx:25", False, True, "ok"
+    )
+    texts = [v.evidence for c in _send_checks() for v in c.evaluate(unfetched)]
+    texts += [c.remediation for c in _send_checks()]
+    named = {flag for text in texts for flag in re.findall(r"--[a-z][a-z-]*", text)}
+    assert "--sandbox" in named and named <= real, named - real

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -74,10 +75,12 @@ def test_page_and_redirects_through_our_dns_and_ca(peers: dict[str, int], test_c
     assert fact.status == 200 and fact.header("strict-transport-security") == "max-age=600"
     (cookie,) = fact.cookies
     assert (cookie.name, cookie.secure, cookie.http_only) == ("session", False, True)
-    (r,) = facts[REDIRECTS]
-    chain: RedirectChain = r.value
-    assert [(h.url, h.status) for h in chain.hops] == [
+    chains: dict[str, RedirectChain] = {r.target: r.value for r in facts[REDIRECTS]}
+    assert [(h.url, h.status) for h in chains["http://app.edge.test/"].hops] == [
         ("http://app.edge.test/", 301),
+        ("https://app.edge.test/", 404),
+    ]
+    assert [(h.url, h.status) for h in chains["https://app.edge.test/"].hops] == [
         ("https://app.edge.test/", 404),
     ]
 
@@ -126,3 +129,31 @@ def test_resolve_pins_an_address(peers: dict[str, int], test_ca: TestCA) -> None
 def test_nothing_configured_is_skipped() -> None:
     facts = gather(AuditConfig())
     assert {o.status for os_ in facts.values() for o in os_} == {OutcomeStatus.SKIPPED}
+
+
+def test_a_failed_caa_lookup_is_an_error_and_a_failed_parent_ends_the_climb() -> None:
+    """The sandbox DNS refuses names outside its zones, as a SERVFAIL/REFUSED server would."""
+    from launchready.checks.edge.dns import caa
+    from launchready.gatherers.edge.dns import CAA, CaaFact, DnsGatherer
+
+    zone = "@ IN SOA ns hm 1 3600 600 86400 300\n@ IN A 127.0.0.1\n"
+    with SandboxDNS({"app.corp.test": zone}) as dns:
+        network = NetworkConfig(nameservers=[f"127.0.0.1:{dns.port}"])
+
+        def caa_of(domain: str) -> Any:
+            cfg = AuditConfig(web=WebConfig(domain=domain), network=network)
+            ctx = GatherContext(cfg, Network.from_config(network), NoProgress(), timeout_s=10)
+            return next(o for o in asyncio.run(DnsGatherer().gather(ctx)) if o.fact == CAA)
+
+        refused = caa_of("elsewhere.test")
+        climbed = caa_of("www.app.corp.test")
+    # The domain itself could not be asked: unknown, not "no CAA".
+    assert refused.status is OutcomeStatus.ERROR and "REFUSED" in refused.reason
+    # Its own zone answered (no CAA); the parent above it refused: the climb stops there.
+    assert climbed.status is OutcomeStatus.OK
+    fact: CaaFact = climbed.value
+    assert fact.found_at is None
+    assert fact.looked_at == ("www.app.corp.test", "app.corp.test", "corp.test")
+    assert (fact.stopped or "").startswith("corp.test: ")
+    (verdict,) = caa.evaluate(fact)
+    assert "could not ask further up: corp.test" in verdict.evidence

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -46,3 +47,20 @@ def test_plain_folder(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text("{}")
     fact = asyncio.run(read_repo(str(tmp_path)))
     assert not fact.is_git and fact.files == ("package.json",)
+
+
+def test_names_that_are_not_utf8_are_listed_as_text(tmp_path: Path) -> None:
+    """A name is bytes; 0xff is never UTF-8. Listed as `\\xff` (not a surrogate), it can be
+    written into JSON, SARIF and the checklist like any other name."""
+    name = os.fsdecode(b".env.prod\xff")
+    git_root, plain_root = tmp_path / "git", tmp_path / "plain"
+    for root in (git_root, plain_root):
+        root.mkdir()
+        (root / name).write_text("DEBUG=false\n")
+    git(git_root, "init", "-q", "-b", "main")
+    git(git_root, "add", ".")
+    git(git_root, "commit", "-qm", "first")
+    for root in (git_root, plain_root):
+        fact = asyncio.run(read_repo(str(root)))
+        assert fact.files == (".env.prod\\xff",)
+        json.dumps(fact.files).encode("utf-8")  # would raise on a surrogate

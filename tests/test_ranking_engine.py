@@ -1,14 +1,18 @@
 """Ranking order, must-fix, scores and launch order; the engine's not-evaluated handling."""
 
 import asyncio
+import subprocess
+import sys
+from datetime import UTC, datetime
 from typing import Any
 
+from launchready import __version__
 from launchready.checks.base import Verdict, check
 from launchready.checks.registry import Registry
 from launchready.config.model import AuditConfig
 from launchready.core.findings import Finding, Harm, Severity, Stage, Status
 from launchready.core.outcome import Outcome
-from launchready.engine import evaluate, gather_all
+from launchready.engine import build_report, evaluate, gather_all
 from launchready.gatherers.base import GatherContext, NoProgress
 from launchready.gatherers.network import Network
 from launchready.ranking import launch_order, rank_findings, score
@@ -142,3 +146,45 @@ def test_a_crashing_gatherer_becomes_errors_for_its_facts() -> None:
     (outcome,) = facts["edge.test-fact"]
     assert outcome.status == "error" and "kaboom" in outcome.reason
     assert Registry([probe]).get("edge.probe") is probe
+
+
+def test_build_report_ranks_scores_and_stamps_the_findings() -> None:
+    started = datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)
+    findings = [
+        f("edge.low", Status.FAIL, Severity.LOW, Harm.LOGIN),
+        f("edge.ok", Status.PASS, Severity.HIGH, Harm.TRUST),
+        f("edge.blocker", Status.FAIL, Severity.BLOCKER, Harm.BLIND),
+    ]
+    report = build_report("https://x.test", [Stage.EDGE], findings, started, 1.23456, {"k": [1]})
+    assert (report.tool_name, report.tool_version) == ("launchready", __version__)
+    assert (report.target, report.stages_run) == ("https://x.test", (Stage.EDGE,))
+    assert (report.started_at, report.duration_s) == ("2026-01-02T03:04:05+00:00", 1.235)
+    assert [(x.id, x.rank) for x in report.findings] == [
+        ("edge.blocker", 1),
+        ("edge.low", 2),
+        ("edge.ok", 3),
+    ]
+    assert report.must_fix == (report.findings[0],)
+    assert report.score == score(report.findings)
+    assert report.launch_order == launch_order(report.findings)
+    assert report.extras == {"k": [1]}
+
+
+def _loaded_after(statement: str) -> list[str]:
+    code = f"import sys; {statement}; print(' '.join(sorted(sys.modules)))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return run.stdout.split()
+
+
+def test_the_engine_loads_no_gatherer_until_an_audit_runs() -> None:
+    """`launchready secrets scan` (a pre-commit hook) uses the engine: importing it must not
+    pull in the HTTP, DNS and SQL stacks of the other stages (~1.5 s of start-up)."""
+    heavy = {"aiohttp", "dns", "sqlalchemy", "psycopg", "starlette", "uvicorn"}
+    loaded = _loaded_after("import launchready.engine")
+    assert [m for m in loaded if m.startswith("launchready.gatherers")] == []
+    assert [m for m in loaded if m.split(".")[0] in heavy] == []
+    loaded = _loaded_after("import launchready.cli.secrets")
+    assert "launchready.engine" in loaded
+    stages = {m.split(".")[2] for m in loaded if m.startswith("launchready.gatherers.")}
+    assert stages == {"secrets"}
+    assert [m for m in loaded if m.split(".")[0] in heavy] == []

@@ -146,7 +146,7 @@ def test_exit_codes(leaky: tuple[Path, str], tmp_path_factory: pytest.TempPathFa
 def test_baseline_written_then_only_new_findings_count(leaky: tuple[Path, str]) -> None:
     root, stripe = leaky
     base = root / "known.json"
-    first = scan(str(root), "--baseline", str(base))
+    first = scan(str(root), "--baseline", str(base), "--update-baseline")
     assert first.returncode == 0 and "written with 2 finding(s)" in first.stderr
     assert stripe not in base.read_text() and stripe[:8] not in base.read_text()
     # A line shift, a move to another file and a rewritten history keep the fingerprint.
@@ -171,8 +171,53 @@ def test_baseline_written_then_only_new_findings_count(leaky: tuple[Path, str]) 
 
 def test_default_baseline_file_is_honoured(leaky: tuple[Path, str]) -> None:
     root, _ = leaky
-    assert scan(str(root), "--baseline", str(root / baseline_file.DEFAULT_NAME)).returncode == 0
+    default = str(root / baseline_file.DEFAULT_NAME)
+    assert scan(str(root), "--baseline", default, "--update-baseline").returncode == 0
     assert scan(str(root)).returncode == 0
+
+
+def test_a_missing_baseline_is_a_usage_error_not_an_accepted_scan(
+    leaky: tuple[Path, str],
+) -> None:
+    """In CI a mistyped or unchecked-out baseline path must not turn every finding into a
+    known one: the file is only created on request (--update-baseline)."""
+    root, _ = leaky
+    missing = root / "nowhere" / "known.json"
+    result = scan(str(root), "--baseline", str(missing))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "does not exist" in result.stderr and "--update-baseline" in result.stderr
+    assert not missing.exists()
+    assert scan(str(root), "--baseline", str(missing), "--update-baseline").returncode == 0
+    assert scan(str(root), "--baseline", str(missing)).returncode == 0
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_escaped_in_every_output(tmp_path: Path) -> None:
+    """The name is bytes (0xff is never UTF-8): it is read as such, and shown as `\\xff` so
+    JSON on stdout, SARIF and a written report stay valid text instead of crashing."""
+    root = tmp_path / "repo"  # the reports go beside it, not into the scanned tree
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    key = SAMPLES["github-token"](R).text
+    (root / os.fsdecode(b"keys-\xff.py")).write_text(f"T = '{key}'\n")
+    shown = "keys-\\xff.py:1"  # a backslash, then "xff"
+    run = [sys.executable, "-m", "launchready", "secrets", "scan", str(root), "--no-history"]
+    env = {**GIT_ENV, "NO_COLOR": "1"}
+    as_json = subprocess.run([*run, "--format", "json"], capture_output=True, env=env, timeout=120)
+    assert as_json.returncode == 1, as_json.stderr
+    report = json.loads(as_json.stdout.decode("utf-8"))  # strict: valid UTF-8 only
+    assert [f["target"] for f in report["findings"] if f["status"] == "fail"] == [shown]
+    for fmt in ("sarif", "md", "junit"):
+        out = tmp_path / f"report.{fmt}"
+        written = subprocess.run(
+            [*run, "--format", fmt, "--output", str(out)], capture_output=True, env=env, timeout=120
+        )
+        assert written.returncode == 1 and b"Traceback" not in written.stderr, fmt
+        text = out.read_text(encoding="utf-8")
+        escaped = json.dumps(shown)[1:-1] if fmt == "sarif" else shown  # JSON doubles "\\"
+        assert escaped in text, fmt
+    printed = subprocess.run(run, capture_output=True, env=env, timeout=120)
+    assert printed.returncode == 1 and b"Traceback" not in printed.stderr
 
 
 def test_allow_comment_and_staged_hook(tmp_path: Path) -> None:
@@ -232,7 +277,7 @@ def test_no_secret_in_any_output_format(corpus: Corpus, tmp_path: Path) -> None:
     printed = scan(str(corpus.root))  # the terminal report on stdout
     assert _leaks(printed.stdout + printed.stderr, corpus.values) == []
     base = tmp_path / "baseline.json"
-    assert scan(str(corpus.root), "--baseline", str(base)).returncode == 0
+    assert scan(str(corpus.root), "--baseline", str(base), "--update-baseline").returncode == 0
     assert _leaks(base.read_text(), corpus.values) == []
 
 

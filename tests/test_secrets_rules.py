@@ -273,6 +273,27 @@ def test_hit_carries_fingerprint_and_short_preview_only() -> None:
     assert digest(s.secret) != digest(s.secret + "x")
 
 
+def test_hit_span_locates_the_secret_on_its_line(matcher: Matcher) -> None:
+    s = SAMPLES["openai-api-key"](R)
+    line = f"run: OPENAI_API_KEY={s.secret} ./deploy"
+    (hit,) = matcher.scan_text("ci.yml", f"name: x\n{line}\n")
+    assert hit.line == 2 and hit.span is not None
+    assert line[hit.span[0] : hit.span[1]] == s.secret
+
+
+def test_deeply_nested_jwt_shaped_text_does_not_crash_the_scan(matcher: Matcher) -> None:
+    """The claims are parsed to tell public anon keys apart; nesting deeper than the JSON
+    parser's stack must make the candidate a non-match, not raise RecursionError."""
+
+    def enc(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    depth = 1_450  # within the rule's length bound, beyond the parser's recursion limit
+    header, claims = enc('{"alg":"HS256"}'), enc('{"a":' + "[" * depth + "]" * depth + "}")
+    text = f"TOKEN = '{header}.{claims}.{pick(R, ALNUM, 43)}'\n"
+    assert [h.rule_id for h in matcher.scan_text("app.py", text)] == []
+
+
 @pytest.mark.parametrize(
     ("pattern", "gate"),
     [

@@ -10,9 +10,13 @@ import os
 import subprocess
 from pathlib import Path
 from random import Random
+from typing import IO, Any
 
 import pytest
 
+from launchready.checks.secrets import leaked_in_history, leaked_in_tree
+from launchready.gatherers.secrets import scan as scan_module
+from launchready.gatherers.secrets import sources
 from launchready.gatherers.secrets.matcher import FIXTURE_MARK, Matcher, fingerprint
 from launchready.gatherers.secrets.patch import PatchScanner, unquote_path
 from launchready.gatherers.secrets.samples import SAMPLES, Sample
@@ -142,6 +146,81 @@ def test_unusual_paths(repo: Path) -> None:
     (hit,) = scan_history(str(repo), Matcher()).hits
     assert hit.path == "dir with space/naïve\tname.py"
     assert unquote_path('"a\\303\\257b"') == "aïb"
+
+
+def test_history_blobs_are_read_in_bounded_pieces(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fixture markers sit in a blob's first lines: a blob of any size is looked at through
+    its first 64 KiB and the rest is drained in pieces, never read whole into memory."""
+    marker = FIXTURE_MARK.decode()
+    padding = "x = 1\n" * 200_000  # 1.2 MB per blob
+    kept = secret("github-token").text
+    commit(
+        repo,
+        {
+            "tests/big_fixture.py": f"# {marker}\nT = '{secret('slack-token').text}'\n{padding}",
+            "app/big.py": f"T = '{kept}'\n{padding}",
+            "tests/small_fixture.py": f"# {marker}\nT = '{secret('npm-token').text}'\n",
+        },
+    )
+    reads: list[int] = []
+    real_popen = sources.subprocess.Popen
+
+    class Recorded:
+        def __init__(self, raw: IO[bytes]) -> None:
+            self.raw = raw
+
+        def read(self, size: int = -1) -> bytes:
+            reads.append(size)
+            return self.raw.read(size)
+
+        def readline(self) -> bytes:
+            return self.raw.readline()
+
+        def close(self) -> None:
+            self.raw.close()
+
+    def popen(args: list[str], **kw: Any) -> Any:
+        proc = real_popen(args, **kw)
+        if "cat-file" in args:
+            proc.stdout = Recorded(proc.stdout)
+        return proc
+
+    monkeypatch.setattr(sources.subprocess, "Popen", popen)
+    hits = scan_history(str(repo), Matcher()).hits
+    assert [(h.path, h.fingerprint) for h in hits] == [
+        ("app/big.py", fingerprint("github-token", kept))
+    ]
+    assert reads and max(reads) <= sources.FIXTURE_HEAD
+
+
+def test_files_too_large_to_scan_are_named_in_the_evidence(repo: Path) -> None:
+    for name in ("dump.sql", "logo.png"):  # a binary is skipped by design, not for its size
+        with open(repo / name, "wb") as f:
+            f.truncate(sources.MAX_FILE + 1)  # sparse: large on paper, quick to make
+    tree, _ = collect(str(repo), ScanOptions(history=False))
+    assert tree.value is not None and tree.value.too_large == ("dump.sql",)
+    (verdict,) = leaked_in_tree.evaluate(tree.value)
+    assert "1 file(s) over 16 MB not scanned (dump.sql)" in verdict.evidence
+
+
+def test_history_hits_are_not_called_removed_when_the_tree_was_not_scanned(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = secret("github-token").text
+    commit(repo, {"a.py": f"T = '{key}'\n"})
+
+    def broken(*_args: object, **_kw: object) -> object:
+        raise sources.GitError("fatal: index file corrupt")
+
+    monkeypatch.setattr(scan_module, "scan_tree", broken)
+    tree, history = collect(str(repo), ScanOptions())
+    assert tree.status == "error" and history.value is not None
+    (hit,) = history.value.hits
+    assert hit.in_head is None
+    (verdict,) = leaked_in_history.evaluate(history.value)
+    assert "since removed" not in verdict.evidence and "unknown" in verdict.evidence
 
 
 def test_staged_changes_only(repo: Path) -> None:

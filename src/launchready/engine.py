@@ -1,26 +1,31 @@
 """The audit pipeline: configuration → gatherers → checks → ranking → a ``Report``.
 
 Renderers receive only the report; nothing here formats output.
+
+Importing this module must stay cheap: ``launchready secrets scan`` runs as a pre-commit
+hook and uses ``evaluate`` and ``build_report``, so the gatherers (HTTP, DNS, SQL stacks,
+~1.5 s of imports) are loaded only inside ``run_audit``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from launchready import __version__
 from launchready.checks.base import Check, Verdict
 from launchready.checks.registry import Registry, load_registry
-from launchready.config.model import AuditConfig
 from launchready.core.findings import Finding, Report, Severity, Stage, Status
 from launchready.core.outcome import Outcome, OutcomeStatus
-from launchready.gatherers.base import GatherContext, Gatherer, NoProgress, Progress
-from launchready.gatherers.catalog import providers_of, report_extras
-from launchready.gatherers.network import Network
 from launchready.ranking import launch_order, rank_findings, score
+
+if TYPE_CHECKING:
+    from launchready.config.model import AuditConfig
+    from launchready.gatherers.base import GatherContext, Gatherer, Progress
+    from launchready.gatherers.network import Network
 
 
 def _finding(
@@ -122,6 +127,10 @@ async def run_audit(
     timeout_s: float | None = None,
 ) -> Report:
     """``timeout_s`` overrides ``[network] timeout_s``, the per-target limit."""
+    from launchready.gatherers.base import GatherContext, NoProgress
+    from launchready.gatherers.catalog import providers_of, report_extras
+    from launchready.gatherers.network import Network
+
     registry = registry or load_registry()
     stages = tuple(stages)
     checks = registry.for_stages(stages)
@@ -132,16 +141,36 @@ async def run_audit(
     clock = time.perf_counter()
     facts = await gather_all(providers_of({c.reads for c in checks}), ctx)
     findings = [f for c in checks for f in evaluate(c, facts.get(c.reads, []))]
-    ranked = rank_findings(findings)
+    return build_report(
+        describe_target(config),
+        stages,
+        findings,
+        started,
+        time.perf_counter() - clock,
+        report_extras(facts),
+    )
+
+
+def build_report(
+    target: str,
+    stages: Iterable[Stage],
+    findings: Iterable[Finding],
+    started: datetime,
+    duration_s: float,
+    extras: Mapping[str, object] | None = None,
+) -> Report:
+    """The one place a ``Report`` is assembled: ranks, must-fix, launch order and scores
+    from the findings, plus the tool's name and version and when the run started."""
+    ranked = rank_findings(list(findings))
     return Report(
         tool_name="launchready",
         tool_version=__version__,
-        target=describe_target(config),
+        target=target,
         started_at=started.isoformat(timespec="seconds"),
-        duration_s=round(time.perf_counter() - clock, 3),
+        duration_s=round(duration_s, 3),
         score=score(ranked),
         findings=ranked,
         launch_order=launch_order(ranked),
-        stages_run=stages,
-        extras=report_extras(facts),
+        stages_run=tuple(stages),
+        extras=dict(extras or {}),
     )

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from launchready.checks.base import Verdict, check
 from launchready.core.findings import Harm, Severity, Stage
 from launchready.gatherers.secrets.scan import HISTORY, TREE, SecretHit, SecretsFact
+from launchready.gatherers.secrets.sources import MAX_FILE
 
 _REFERENCES = [
     "https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html",
@@ -29,6 +30,14 @@ _WHERE = {
 
 def _what(h: SecretHit) -> str:
     return f"{h.title} `{h.preview}` (fingerprint {h.fingerprint})"
+
+
+def _unscanned(fact: SecretsFact) -> str:
+    """Files left out for their size: a secret in them would go unseen, so say so."""
+    if not fact.too_large:
+        return ""
+    names = ", ".join(fact.too_large[:3]) + (", …" if len(fact.too_large) > 3 else "")
+    return f"; {len(fact.too_large)} file(s) over {MAX_FILE >> 20} MB not scanned ({names})"
 
 
 def _known(fact: SecretsFact, hits: list[SecretHit]) -> str:
@@ -52,7 +61,7 @@ def _known(fact: SecretsFact, hits: list[SecretHit]) -> str:
     "(`os.environ['STRIPE_KEY']`, `${STRIPE_KEY}`). A fake value in a test belongs in a "
     "file marked `launchready:test-fixture` in its first lines, or on a line marked "
     "`launchready:allow`. Known findings being rotated can be accepted with "
-    "`launchready secrets scan --baseline FILE`.",
+    "`launchready secrets scan --baseline FILE --update-baseline`.",
     references=_REFERENCES,
 )
 def leaked_in_tree(fact: SecretsFact) -> Iterator[Verdict]:
@@ -62,7 +71,7 @@ def leaked_in_tree(fact: SecretsFact) -> Iterator[Verdict]:
     for h in new:
         since = f"; first committed in {h.introduced[:12]}" if h.introduced else ""
         yield Verdict.fail(
-            f"{_what(h)} {_WHERE.get(h.source, h.source)}{since}",
+            f"{_what(h)} {_WHERE.get(h.source, h.source)}{since}{_unscanned(fact)}",
             target=f"{h.path}:{h.line}",
             severity=Severity.HIGH if h.source == "untracked" else None,
             fingerprint=h.fingerprint,
@@ -73,7 +82,7 @@ def leaked_in_tree(fact: SecretsFact) -> Iterator[Verdict]:
             if fact.source == "staged"
             else f"no secret in {fact.files} file(s), {fact.bytes / 1e6:.1f} MB"
         )
-        yield Verdict.ok(scope + _known(fact, hits))
+        yield Verdict.ok(scope + _known(fact, hits) + _unscanned(fact))
 
 
 @check(
@@ -88,7 +97,7 @@ def leaked_in_tree(fact: SecretsFact) -> Iterator[Verdict]:
     remediation="Rotate the secret at its provider — that is the fix; it is already exposed. "
     "Rewriting history (`git filter-repo --replace-text`) and force-pushing only limits "
     "further spread and needs every clone re-made. Accept findings whose secrets were "
-    "rotated with `launchready secrets scan --baseline FILE`.",
+    "rotated with `launchready secrets scan --baseline FILE --update-baseline`.",
     references=[
         "https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/"
         "removing-sensitive-data-from-a-repository",
@@ -102,9 +111,13 @@ def leaked_in_history(fact: SecretsFact) -> Iterator[Verdict]:
     new = [h for h in hits if h.fingerprint not in fact.baseline]
     for h in new:
         commit = (h.commit or "?")[:12]
+        now = (
+            "whether it is still in the tree is unknown (the working-tree scan did not finish)"
+            if h.in_head is None
+            else "since removed from the tree"
+        )
         yield Verdict.fail(
-            f"{_what(h)} added in commit {commit} and since removed from the tree: still in "
-            "every clone",
+            f"{_what(h)} added in commit {commit} and {now}: still in every clone",
             target=f"{h.path}:{h.line}",
             commit=h.commit,
             fingerprint=h.fingerprint,

@@ -132,5 +132,8 @@ def write_deliverables(report: Report, output: str | None) -> None:
     folder = Path(output).parent if output else Path(".")
     for d in for_report(report):
         path = folder / d.filename
+        replaced = " (replacing the previous one)" if path.exists() else ""
         write_text(str(path), d.render(report))
-        stderr_console().print(f"{d.label} written to {path}", highlight=False, soft_wrap=True)
+        stderr_console().print(
+            f"{d.label} written to {path}{replaced}", highlight=False, soft_wrap=True
+        )

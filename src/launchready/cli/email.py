@@ -1,10 +1,14 @@
 """``launchready email test-send``: one real, DKIM-signed password reset, verified on arrival.
 
 With ``--smtp HOST:PORT`` the message goes to that server and the report says whether it
-was accepted. With ``--sandbox`` it goes to a receiving SMTP server started on loopback
+was accepted; nothing fetches it back from a remote mailbox, so the verification findings
+are "skipped". With ``--sandbox`` it goes to a receiving SMTP server started on loopback
 for the run, is fetched back from it and verified there — DKIM against the key in DNS,
 SPF for the address the server saw, DMARC alignment — through the same resolver as the
 audit (``--nameserver``). SMTP passwords come from LAUNCHREADY_SMTP_PASSWORD only.
+
+Exit codes: 0 accepted (and, with ``--sandbox``, verified), 1 a must-fix finding, 2 a usage
+error or a check that could not be performed (the message could not be verified in time).
 """
 
 from __future__ import annotations
@@ -12,20 +16,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from launchready import __version__
 from launchready.checks.registry import load_registry
 from launchready.cli.output import emit, stderr_console
 from launchready.config import load_config
 from launchready.config.errors import ConfigError
 from launchready.config.netspec import HostPort, parse_nameserver
 from launchready.config.overrides import AuditFlags, apply_flags
-from launchready.core.findings import Report, Stage
+from launchready.core.findings import Report, Stage, Status
 from launchready.core.outcome import Outcome
-from launchready.engine import evaluate
+from launchready.engine import build_report, evaluate
 from launchready.gatherers.base import bounded
 from launchready.gatherers.email.delivery import (
     DELIVERY,
@@ -33,13 +37,16 @@ from launchready.gatherers.email.delivery import (
     Delivery,
     SendOptions,
     send_test_message,
+    time_limit,
 )
 from launchready.gatherers.network import Network
-from launchready.ranking import launch_order, rank_findings, score
 from launchready.renderers import FORMATS
 
 PASSWORD_ENV = "LAUNCHREADY_SMTP_PASSWORD"
-EXIT_OK, EXIT_MUST_FIX = 0, 1
+EXIT_OK, EXIT_MUST_FIX, EXIT_NOT_CHECKED = 0, 1, 2
+# The send and the verification bound themselves (``time_limit``); the outer limit only
+# turns an unexpected failure into "could not check", so it must never fire first.
+GRACE_S = 1.0
 
 
 def add_parser(p: argparse.ArgumentParser) -> None:
@@ -49,7 +56,12 @@ def add_parser(p: argparse.ArgumentParser) -> None:
     t.add_argument("--from", dest="sender", required=True, metavar="ADDR", help="From address")
     t.add_argument("--to", dest="recipient", required=True, metavar="ADDR", help="recipient")
     where = t.add_mutually_exclusive_group(required=True)
-    where.add_argument("--smtp", metavar="HOST:PORT", help="the SMTP server to send through")
+    where.add_argument(
+        "--smtp",
+        metavar="HOST:PORT",
+        help="the SMTP server to send through (checks acceptance only: the message is not "
+        "fetched back; use --sandbox for DKIM, SPF and DMARC on arrival)",
+    )
     where.add_argument(
         "--sandbox",
         action="store_true",
@@ -67,7 +79,14 @@ def add_parser(p: argparse.ArgumentParser) -> None:
     t.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to trust (STARTTLS)")
     t.add_argument("--format", choices=FORMATS, help="report format (default: terminal)")
     t.add_argument("--output", metavar="FILE", help="write the report to FILE")
-    t.add_argument("--timeout", type=float, default=30.0, metavar="S", help="time limit")
+    t.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="time limit of each step: handing the message over, then (with --sandbox) "
+        "fetching it back and verifying it (default: %(default)s)",
+    )
     t.set_defaults(handler=run_test_send)
 
 
@@ -145,12 +164,18 @@ def run_test_send(args: argparse.Namespace) -> int:
     else:
         opts = _options(args, _server(args.smtp))
         target = f"{opts.sender} → {opts.recipient} via {args.smtp}"
-        outcome = asyncio.run(
-            bounded(DELIVERY, target, send_test_message(network, opts, None), args.timeout)
-        )
+        work = send_test_message(network, opts, None, args.timeout)
+        outcome = asyncio.run(bounded(DELIVERY, target, work, time_limit(args.timeout) + GRACE_S))
     report = _report(outcome, target, started, time.perf_counter() - clock)
     emit(report, config.audit.format, config.audit.output)
-    return EXIT_MUST_FIX if report.must_fix else EXIT_OK
+    if report.must_fix:
+        return EXIT_MUST_FIX
+    unchecked = [f for f in report.findings if f.status is Status.ERROR]
+    if unchecked:
+        # Exit 0 would tell a script the message was verified when it was not.
+        print(f"launchready: error: {unchecked[0].id}: {unchecked[0].evidence}", file=sys.stderr)
+        return EXIT_NOT_CHECKED
+    return EXIT_OK
 
 
 def _via_sandbox(args: argparse.Namespace, network: Network) -> tuple[Outcome[Delivery], str]:
@@ -169,21 +194,12 @@ def _via_sandbox(args: argparse.Namespace, network: Network) -> tuple[Outcome[De
 
         with stderr_console().status("Sending a password reset to the sandbox receiver…"):
             work = send_test_message(network, opts, fetch, args.timeout)
-            outcome = asyncio.run(bounded(DELIVERY, target, work, args.timeout))
+            limit = time_limit(args.timeout) + GRACE_S
+            outcome = asyncio.run(bounded(DELIVERY, target, work, limit))
     return outcome, target
 
 
 def _report(outcome: Outcome[Delivery], target: str, started: datetime, took: float) -> Report:
     checks = [c for c in load_registry() if c.reads == DELIVERY]
-    ranked = rank_findings([f for c in checks for f in evaluate(c, [outcome])])
-    return Report(
-        tool_name="launchready",
-        tool_version=__version__,
-        target=target,
-        started_at=started.isoformat(timespec="seconds"),
-        duration_s=round(took, 3),
-        score=score(ranked),
-        findings=ranked,
-        launch_order=launch_order(ranked),
-        stages_run=(Stage.EMAIL,),
-    )
+    findings = [f for c in checks for f in evaluate(c, [outcome])]
+    return build_report(target, (Stage.EMAIL,), findings, started, took)

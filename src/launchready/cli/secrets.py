@@ -3,10 +3,10 @@
 Exit codes: 0 no new secret, 1 new secrets found, 2 usage error or a scan that could not
 finish (a hook must not pass a commit it could not check).
 
-It runs in pre-commit hooks, so it keeps its imports to the secrets stage: the engine module
-loads every gatherer (HTTP, DNS, SQL…), hence the small ``_evaluate`` below rather than
-``engine.evaluate``; ``python -m launchready.cli.secrets scan`` starts in a fraction of the
-time the full ``launchready`` command takes.
+It runs in pre-commit hooks, so it keeps its imports to the secrets stage: checks are
+evaluated and the report assembled by ``engine.evaluate`` and ``engine.build_report``, and
+the engine module loads the other stages' gatherers (HTTP, DNS, SQL…) only inside
+``run_audit``; ``launchready secrets scan`` starts in a fraction of the time an audit does.
 """
 
 from __future__ import annotations
@@ -19,17 +19,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from launchready import __version__
 from launchready.checks import secrets as secrets_checks
 from launchready.checks.base import Check
 from launchready.checks.registry import Registry
 from launchready.cli.output import emit, stderr_console
 from launchready.config.errors import ConfigError
-from launchready.core.findings import Finding, Report, Stage, Status
+from launchready.core.findings import Stage, Status
 from launchready.core.outcome import Outcome, OutcomeStatus
+from launchready.engine import build_report, evaluate
 from launchready.gatherers.secrets import baseline as baseline_file
 from launchready.gatherers.secrets.scan import ScanOptions, SecretsFact, collect
-from launchready.ranking import launch_order, rank_findings, score
 from launchready.renderers import FORMATS
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
@@ -47,13 +46,13 @@ def add_parser(p: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--baseline",
         metavar="FILE",
-        help="known findings: written when FILE is absent, else only new findings count "
-        f"(default: PATH/{baseline_file.DEFAULT_NAME} when it exists)",
+        help="known findings: only findings not listed in FILE count; FILE must exist "
+        f"unless --update-baseline (default: PATH/{baseline_file.DEFAULT_NAME} when it exists)",
     )
     s.add_argument(
         "--update-baseline",
         action="store_true",
-        help="rewrite --baseline FILE with the current findings",
+        help="create or rewrite --baseline FILE with the current findings",
     )
     s.add_argument("--format", choices=FORMATS, default="terminal", help="report format")
     s.add_argument("--output", metavar="FILE", help="write the report to FILE")
@@ -67,39 +66,6 @@ def _usage(p: argparse.ArgumentParser) -> int:
 
 def _registry() -> Registry:
     return Registry(v for v in vars(secrets_checks).values() if isinstance(v, Check))
-
-
-def _evaluate(c: Check, outcomes: list[Outcome[SecretsFact]]) -> list[Finding]:
-    """``engine.evaluate`` for this stage's facts, which are always gathered here."""
-
-    def finding(target: str, status: Status, evidence: str, v: Any = None) -> Finding:
-        return Finding(
-            id=c.id,
-            stage=c.stage,
-            status=status,
-            severity=(v.severity if v is not None else None) or c.severity,
-            harm=c.harm,
-            title=c.title,
-            target=target,
-            evidence=evidence,
-            impact=c.impact,
-            remediation=c.remediation,
-            references=c.references,
-            commit=v.commit if v is not None else None,
-            fingerprint=v.fingerprint if v is not None else None,
-        )
-
-    out: list[Finding] = []
-    for o in outcomes:
-        if o.status is OutcomeStatus.ERROR:
-            out.append(finding(o.target, Status.ERROR, f"could not check: {o.reason}"))
-        elif o.status is OutcomeStatus.SKIPPED:
-            out.append(finding(o.target, Status.SKIPPED, o.reason))
-        else:
-            out.extend(
-                finding(v.target or o.target, v.status, v.evidence, v) for v in c.evaluate(o.value)
-            )
-    return out
 
 
 def _accept_all(
@@ -139,7 +105,13 @@ def run_scan(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.path} is not a directory")
     if args.update_baseline and not args.baseline:
         raise ConfigError("--update-baseline needs --baseline FILE")
-    writing = bool(args.baseline) and (args.update_baseline or not os.path.exists(args.baseline))
+    # Only on request: a CI job given a path that is not there (a typo, a file not
+    # checked out) would otherwise accept every finding and could never fail.
+    writing = bool(args.baseline) and args.update_baseline
+    if args.baseline and not writing and not os.path.exists(args.baseline):
+        raise ConfigError(
+            f"baseline {args.baseline} does not exist (create it with --update-baseline)"
+        )
     try:
         if args.baseline and not writing:
             baseline_file.load(args.baseline)  # fail early, as a usage error
@@ -163,28 +135,18 @@ def run_scan(args: argparse.Namespace) -> int:
             "later scans fail only on new secrets"
         )
     findings = [
-        f for c in _registry() for f in _evaluate(c, [o for o in outcomes if o.fact == c.reads])
+        f for c in _registry() for f in evaluate(c, [o for o in outcomes if o.fact == c.reads])
     ]
-    ranked = rank_findings(findings)
     duration = time.perf_counter() - clock
-    report = Report(
-        tool_name="launchready",
-        tool_version=__version__,
-        target=root,
-        started_at=started.isoformat(timespec="seconds"),
-        duration_s=round(duration, 3),
-        score=score(ranked),
-        findings=ranked,
-        launch_order=launch_order(ranked),
-        stages_run=(Stage.SECRETS,),
-        extras=_stats(outcomes, duration),
+    report = build_report(
+        root, (Stage.SECRETS,), findings, started, duration, _stats(outcomes, duration)
     )
     emit(report, args.format, args.output)
-    errors = [f for f in ranked if f.status is Status.ERROR]
+    errors = [f for f in report.findings if f.status is Status.ERROR]
     if errors:
         print(f"launchready: error: {errors[0].evidence}", file=sys.stderr)
         return EXIT_USAGE
-    return EXIT_FOUND if any(f.is_problem for f in ranked) else EXIT_OK
+    return EXIT_FOUND if any(f.is_problem for f in report.findings) else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from launchready.config import netspec
 
@@ -18,6 +18,8 @@ class _Strict(BaseModel):
 
 
 class WebConfig(_Strict):
+    # headers/cookies hold session secrets: a validation error must never echo its input.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
     urls: list[str] = Field(default_factory=list)
     domain: str | None = None
     subdomains: list[str] = Field(default_factory=list)
@@ -32,8 +34,10 @@ class WebConfig(_Strict):
     @classmethod
     def _urls_are_http(cls, urls: list[str]) -> list[str]:
         for url in urls:
-            if not url.startswith(("http://", "https://")):
-                raise ValueError(f"{url!r} is not an http:// or https:// URL")
+            try:
+                netspec.check_url(url)
+            except ValueError as exc:
+                raise ValueError(f"{url!r}: {exc}") from None
         return urls
 
     @field_validator("headers")
@@ -95,6 +99,24 @@ class EnvironmentConfig(_Strict):
     url: str | None = None
     command: str | None = None
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, url: str | None) -> str | None:
+        # Checked here so a bad port is an error naming the key and line, not a crash while
+        # the report is built. The value is never quoted: it may carry a user:password.
+        from urllib.parse import urlsplit
+
+        if url is None:
+            return url
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - parsing the port is the check
+        except ValueError:
+            raise ValueError("not a valid URL (a port over 65535, or a malformed host)") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host name")
+        return url
+
 
 class DatabaseConfig(_Strict):
     url: str | None = None
@@ -105,6 +127,18 @@ class DatabaseConfig(_Strict):
     allow_production: bool = False
     # Sequential scans of tables at least this large are flagged (PgHero ignores < 500 rows).
     large_table_rows: int = Field(default=10_000, ge=1)
+
+    @field_validator("hot_queries")
+    @classmethod
+    def _hot_queries_only_read(cls, queries: list[str], info: ValidationInfo) -> list[str]:
+        # The query-plan step runs these on the database: only plain reads are accepted.
+        from launchready.config.sqlcheck import dialect_of, not_a_read
+
+        for i, sql in enumerate(queries):
+            problem = not_a_read(sql, dialect_of(info.data.get("url")))
+            if problem:
+                raise ValueError(f"[{i}] {sql[:60]!r} {problem}")
+        return queries
 
 
 class MigrationsConfig(_Strict):
@@ -171,6 +205,18 @@ class EmailProbeConfig(_Strict):
     _path = field_validator("path")(classmethod(lambda cls, v: _is_path(v)))
 
 
+def _http_url(url: str, what: str = "") -> None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"{what}{url!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{what}{url!r} is not an http:// or https:// URL with a host")
+
+
 class PerformanceConfig(_Strict):
     base_url: str | None = None
     users: list[int] = Field(default_factory=lambda: [1, 2, 8])
@@ -193,7 +239,7 @@ class PerformanceConfig(_Strict):
     background_bytes_per_s: float = Field(default=5_000_000, gt=0)
     rate: float | None = Field(default=None, gt=0)  # loadtest: arrival rate (open model)
     # Safety bounds of every run: open connections, requests in total, one request's time.
-    max_connections: int = Field(default=256, ge=1, le=10_000)
+    max_connections: int = Field(default=256, ge=1, le=10_000, validate_default=True)
     max_requests: int = Field(default=2_000_000, ge=1)
     request_timeout_s: float = Field(default=30, gt=0, le=600)
     email: EmailProbeConfig | None = None
@@ -204,6 +250,34 @@ class PerformanceConfig(_Strict):
         if not users or any(u < 1 or u > 1000 for u in users):
             raise ValueError("users must be a non-empty list of counts from 1 to 1000")
         return sorted(set(users))
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, url: str | None) -> str | None:
+        if url is not None:
+            _http_url(url)
+        return url
+
+    @field_validator("email")
+    @classmethod
+    def _smtp_delay_url(cls, email: EmailProbeConfig | None) -> EmailProbeConfig | None:
+        if email is not None and email.smtp_delay_url is not None:
+            _http_url(email.smtp_delay_url, "smtp_delay_url ")
+        return email
+
+    @field_validator("max_connections")
+    @classmethod
+    def _enough_connections(cls, cap: int, info: ValidationInfo) -> int:
+        # The audit holds a connection per user at the top level (at least 2: two-users is
+        # always measured), one per background job, and two for the mail probe.
+        users = max([2, *info.data.get("users", [])])
+        jobs = len(info.data.get("background", []))
+        if users + jobs + 2 > cap:
+            raise ValueError(
+                f"max(users) {users} + {jobs} [[performance.background]] job(s) + 2 needs "
+                f"{users + jobs + 2} connections, more than max_connections {cap}"
+            )
+        return cap
 
     def target_ms(self, endpoint: EndpointConfig) -> float:
         if endpoint.p95_ms is not None:

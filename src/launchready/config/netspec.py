@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 HostPort = tuple[str, int]
 
 
@@ -61,12 +63,22 @@ def parse_connect_to(text: str) -> tuple[HostPort, HostPort]:
         raise ValueError(f"expected HOST:PORT:HOST2:PORT2: {exc}") from None
 
 
+def redacted(text: str) -> str:
+    """What an error may show of a malformed ``--header``/``--cookie``: four characters.
+
+    A malformed entry has no name that can be trusted to be only a name
+    (``Authorization Bearer sk_live_…`` has no colon), so the message shows a prefix too
+    short to give a secret away, quoted, and never the whole entry.
+    """
+    return repr(text.strip()[:4] + "…")
+
+
 def parse_header(text: str) -> tuple[str, str]:
     """curl's ``Name: value`` (the value may be empty)."""
     name, sep, value = text.partition(":")
     name = name.strip()
     if not sep or not name or any(c in name for c in ' \t"(),/;<=>?@[\\]{}'):
-        raise ValueError("expected 'Name: value'")
+        raise ValueError(f"{redacted(text)}: expected 'Name: value'")
     return name, value.strip()
 
 
@@ -75,5 +87,27 @@ def parse_cookie(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     name = name.strip()
     if not sep or not name or any(c in name for c in " \t;,"):
-        raise ValueError("expected 'name=value'")
+        raise ValueError(f"{redacted(text)}: expected 'name=value'")
     return name, value.strip()
+
+
+def check_url(text: str) -> None:
+    """An http:// or https:// URL the edge gatherers can request: a host, a valid port.
+
+    ``urlsplit`` accepts ``https://a.test:99999/`` and only fails when ``.port`` is read,
+    deep inside a gatherer; checking here turns that into a configuration error.
+    """
+    # Lower case only: the edge checks tell https pages from http ones by this prefix.
+    if not text.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    if any(c.isspace() or ord(c) < 32 for c in text):
+        raise ValueError("contains whitespace or control characters")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
+        raise ValueError(str(exc)[:1].lower() + str(exc)[1:]) from None
+    if not parts.hostname:
+        raise ValueError("no host name")
+    if port == 0:
+        raise ValueError("port 0 cannot be connected to")

@@ -36,12 +36,15 @@ class AuditFlags:
     timeout_s: float | None = None
 
 
-def _check_each(flag: str, values: Sequence[str], parse: Callable[[str], object]) -> None:
+def _check_each(
+    flag: str, values: Sequence[str], parse: Callable[[str], object], *, echo: bool = True
+) -> None:
+    """``echo=False`` for credentials: the parser's message shows what may be shown of them."""
     for value in values:
         try:
             parse(value)
         except ValueError as exc:
-            raise ConfigError(f"{flag} {value!r}: {exc}") from None
+            raise ConfigError(f"{flag} {value!r}: {exc}" if echo else f"{flag} {exc}") from None
 
 
 def parse_stages(values: Sequence[str]) -> tuple[Stage, ...]:
@@ -58,11 +61,9 @@ def apply_flags(config: AuditConfig, flags: AuditFlags) -> AuditConfig:
     _check_each("--nameserver", flags.nameservers, netspec.parse_nameserver)
     _check_each("--resolve", flags.resolve, netspec.parse_resolve)
     _check_each("--connect-to", flags.connect_to, netspec.parse_connect_to)
-    _check_each("--header", flags.headers, netspec.parse_header)
-    _check_each("--cookie", flags.cookies, netspec.parse_cookie)
-    for url in flags.urls:
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"--url {url!r}: expected an http:// or https:// URL")
+    _check_each("--header", flags.headers, netspec.parse_header, echo=False)
+    _check_each("--cookie", flags.cookies, netspec.parse_cookie, echo=False)
+    _check_each("--url", flags.urls, netspec.check_url)
     parse_stages(flags.only)
 
     web: dict[str, Any] = {}

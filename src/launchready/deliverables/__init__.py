@@ -19,6 +19,9 @@ class Deliverable:
     filename: str
     label: str
     render: Callable[[Report], str]
+    # The report key its content comes from: without it (nothing gathered: no repository,
+    # a failed listing) the document would be an empty shell, so it is not written.
+    needs: str
 
 
 def _deploy_checklist(report: Report) -> str:
@@ -28,10 +31,16 @@ def _deploy_checklist(report: Report) -> str:
 
 
 DELIVERABLES = (
-    Deliverable(Stage.DEPLOY, "deploy-checklist.md", "deployment checklist", _deploy_checklist),
+    Deliverable(
+        Stage.DEPLOY,
+        "deploy-checklist.md",
+        "deployment checklist",
+        _deploy_checklist,
+        needs="deploy_plan",
+    ),
 )
 
 
 def for_report(report: Report) -> list[Deliverable]:
-    """The deliverables of the stages this report ran."""
-    return [d for d in DELIVERABLES if d.stage in report.stages_run]
+    """The deliverables of the stages this report ran, when their facts were gathered."""
+    return [d for d in DELIVERABLES if d.stage in report.stages_run and d.needs in report.extras]

@@ -4,8 +4,9 @@ One clean origin and, beside it, one planted problem per server, host or path �
 soon-expiring, self-signed and wrong-host certificates, a missing intermediate, TLS 1.0
 (where this machine's OpenSSL can still speak it), a 1024-bit SHA-1 certificate with only
 CBC and RSA-key-exchange suites, a TLS 1.3-only server; every header problem; cacheable
-signed-in pages; redirects that loop, hop over plain http or stay temporary. The edge tests
-and ``bench/observatory_agreement.py`` audit it; nothing leaves 127.0.0.1.
+signed-in pages; redirects that loop, hop over plain http, fall back to it from https or stay
+temporary. The edge tests and ``bench/observatory_agreement.py`` audit it; nothing leaves
+127.0.0.1.
 
 Servers are a few lines of HTTP/1.1 over asyncio streams (no framework) so each can send
 exactly the bytes a misconfigured server sends. All run on one event loop in one thread.
@@ -143,6 +144,7 @@ PROFILES: dict[str, Profile] = {
     "offhost": Profile(http="offhost"),
     "hops": Profile(),
     "loop": Profile(),
+    "downgrade": Profile(),  # https:// → http:// → https://: a fall back inside the chain
 }
 # Signed-in pages at https://clean.lab.test/admin/<variant>: the headers each answers with.
 ADMIN_PAGES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -411,11 +413,16 @@ def _cors(profile: Profile, request: Request) -> list[tuple[str, str]]:
 
 
 class LabSite:
-    """The request handler behind every lab listener; it knows the lab's ports."""
+    """The request handler behind every lab listener; it knows the lab's ports.
+
+    ``seen`` logs every request as ``(scheme, request)``, so tests can see which headers
+    went where (credentials must never reach plain http or another host).
+    """
 
     def __init__(self) -> None:
         self.main_port = 0
         self.http_port = 0
+        self.seen: list[tuple[str, Request]] = []
 
     def profile_of(self, request: Request) -> tuple[str, str]:
         """``(profile, rest of path)`` from the host name or, for localhost, the path."""
@@ -428,7 +435,10 @@ class LabSite:
         return (label.split(".")[-1] or "clean"), request.path
 
     def https(self, request: Request) -> Reply:
+        self.seen.append(("https", request))
         name, path = self.profile_of(request)
+        if name == "downgrade" and path == "/":
+            return Reply(301, [("Location", f"http://{request.host}/step")])
         if path in _STATIC:
             body, kind, cache = _STATIC[path]
             return Reply(200, [("Content-Type", kind), ("Cache-Control", cache)], body)
@@ -476,6 +486,7 @@ class LabSite:
         return Reply(200, headers, body.encode())
 
     def http(self, request: Request) -> Reply:
+        self.seen.append(("http", request))
         name, path = self.profile_of(request)
         profile = PROFILES.get(name, PROFILES["clean"])
         local = request.host in ("localhost", "127.0.0.1")

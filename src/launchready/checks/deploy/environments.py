@@ -17,6 +17,10 @@ from launchready.gatherers.deploy.secret_store import is_production
 
 TWELVE_FACTOR = "https://12factor.net/config"
 OWASP_SECRETS = "https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html"
+# Not the shared secret-name words (gatherers/secrets/names.py): equal values under these
+# names in staging and production are a finding, so credentials not named as such are added
+# (DSNs, salts, webhooks, any *_KEY) and a bare PASS is left out (BYPASS_CACHE=true would
+# read as a shared secret).
 _SECRET_NAME = re.compile(
     r"SECRET|PASSWORD|PASSWD|PWD|TOKEN|API_?KEY|PRIVATE|CREDENTIAL|AUTH|SALT|SIGNING"
     r"|ENCRYPTION|ACCESS_KEY|_KEY$|^KEY$|DSN|WEBHOOK",

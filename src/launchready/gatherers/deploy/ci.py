@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from launchready.gatherers.deploy.files import CI, RepoFiles
+from launchready.gatherers.deploy.redact import redact
 from launchready.gatherers.deploy.yamlwalk import ITEM, scalars
 
 CI_FACT = "deploy.ci"
@@ -21,10 +22,11 @@ _COMMAND_KEYS = frozenset(
     | {"sh", "pwsh", "powershell", "inline", "install", "before_install"}
 )
 # What a command does, by the tools it calls (the checks and the deploy plan share these).
-# A test runner at the start of a command (after `&&`, `uv run`, `npx`…), so that
-# `pip install pytest` is not mistaken for running the tests.
+# A test runner at the start of a command (after `&&`, `uv run`, `npx`, `CI=1`, `env X=y`…),
+# so that `pip install pytest` is not mistaken for running the tests.
 TESTS = re.compile(
-    r"(^|&&|;|\|\||\n)\s*((uv|poetry|pdm|hatch|pipenv|bundle)\s+(run|exec)\s+|npx\s+"
+    r"(^|&&|;|\|\||\n)\s*(env\s+)?([A-Za-z_][A-Za-z0-9_]*=(\"[^\"\n]*\"|'[^'\n]*'|\S*)\s+)*"
+    r"((uv|poetry|pdm|hatch|pipenv|bundle)\s+(run|exec)\s+|npx\s+"
     r"|python3?\s+(-m\s+)?)?"
     r"(pytest|py\.test|tox|nox|manage\.py\s+test|unittest|(npm|pnpm|yarn|bun)\s+(run\s+)?test"
     r"|jest|vitest|mocha|go\s+test|cargo\s+test|rspec|rails\s+test|rake\s+(test|spec)|phpunit"
@@ -53,7 +55,7 @@ _JENKINS_SH = re.compile(r"""\b(?:sh|bat|powershell)\s*\(?\s*(?:script:\s*)?(['"
 class CiCommand:
     line: int
     job: str
-    text: str
+    text: str  # as written, secrets masked (``redact``): the checks and the plan quote it
 
 
 @dataclass(frozen=True)
@@ -107,10 +109,12 @@ def _job(path: tuple[str, ...], system: str) -> str:
 
 
 def read_ci(path: str, text: str) -> CiConfig:
+    """Commands, actions and environments of one CI file; every value taken from the file is
+    masked here, before anything can quote it."""
     system = system_of(path)
     if system == "Jenkins":
         commands = [
-            CiCommand(n, "", m.group(2))
+            CiCommand(n, "", redact(m.group(2), path))
             for n, line in enumerate(text.splitlines(), start=1)
             for m in _JENKINS_SH.finditer(line)
         ]
@@ -123,12 +127,12 @@ def read_ci(path: str, text: str) -> CiConfig:
     for s in found:
         job = _job(s.path, system)
         if s.key in _COMMAND_KEYS:
-            commands.append(CiCommand(s.line, job, s.value))
+            commands.append(CiCommand(s.line, job, redact(s.value, path)))
         elif s.key == "uses" and system == "GitHub Actions":
-            actions.append(ActionRef(s.line, job, s.value.strip()))
+            actions.append(ActionRef(s.line, job, redact(s.value.strip(), path)))
         keys = [p for p in s.path if p != ITEM]
         if "environment" in keys[-2:] and keys[-1] in ("environment", "name"):
-            environments.append(s.value)
+            environments.append(redact(s.value, path))
     return CiConfig(
         path, system, tuple(commands), tuple(actions), tuple(dict.fromkeys(environments))
     )

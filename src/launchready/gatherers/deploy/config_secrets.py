@@ -21,6 +21,9 @@ from launchready.gatherers.deploy.yamlwalk import scalars
 
 CONFIG_SECRETS = "deploy.config-secrets"
 
+# Stricter than the shared secret-name words (gatherers/secrets/names.py): a match here is
+# a finding on its own, so "password" must end the key (PASSWORD_RESET_URL, BYPASS_CACHE are
+# settings), and the signing/encryption/master keys of frameworks are added.
 _SECRET_KEY = re.compile(
     r"pass(word|wd)?$|^pwd$|_pwd$|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
     r"|credentials?$|auth[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key",

@@ -29,6 +29,7 @@ from launchready.gatherers.deploy.dotenv import (
     reference_of,
     url_has_password,
 )
+from launchready.gatherers.deploy.redact import redact
 
 ENVIRONMENTS = "deploy.environments"
 TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", "example.env")
@@ -83,14 +84,18 @@ class EnvironmentsFact:
 
 
 def public_url(url: str | None) -> str | None:
-    """The URL without a user:password part."""
+    """The URL without a user:password part, query values masked (a preview link's token)."""
     if not url:
         return None
     parts = urlsplit(url)
     if not parts.username and not parts.password:
-        return url
-    netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+        return redact(url)
+    try:
+        port = parts.port
+    except ValueError:  # the config rejects such URLs; a report must still be built
+        return redact(urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])))
+    netloc = (parts.hostname or "") + (f":{port}" if port else "")
+    return redact(urlunsplit(parts._replace(netloc=netloc)))
 
 
 def describe(values: dict[str, str], key: bytes) -> list[EnvVar]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from launchready.gatherers.deploy.ci import CiFact
 from launchready.gatherers.deploy.files import DOCS, RepoFiles
+from launchready.gatherers.deploy.redact import redact
 
 ROLLBACK = "deploy.rollback"
 
@@ -128,7 +129,8 @@ def _image_tags(files: RepoFiles, ci: CiFact) -> list[ImageTag]:
         for number, line in enumerate(text.splitlines(), start=1):
             key = _TAGS_KEY.match(line)
             if key and ("/" in key.group(1) or ":" in key.group(1)):
-                tags.append(ImageTag(f"{config.path}:{number}", key.group(1), pushed))
+                reference = redact(key.group(1), config.path)  # a registry URL may hold a password
+                tags.append(ImageTag(f"{config.path}:{number}", reference, pushed))
     return tags
 
 
@@ -137,7 +139,8 @@ def _runbooks(files: RepoFiles) -> list[RunbookHint]:
     for path, text in files.texts(DOCS):
         for number, line in enumerate(text.splitlines(), start=1):
             if _RUNBOOK.search(line):
-                excerpt = line.strip().lstrip("#").strip()
+                # Masked before it is cut: a secret cut in half is no longer recognisable.
+                excerpt = redact(line, path).strip().lstrip("#").strip()
                 hints.append(RunbookHint(f"{path}:{number}", excerpt[:120]))
                 break
     return hints

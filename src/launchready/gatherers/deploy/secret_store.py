@@ -93,8 +93,14 @@ class SecretStoreFact:
     deploy_files: tuple[str, ...]  # Dockerfiles, platform and IaC files (the app is deployed)
 
 
+# "prod", "production" or "live" as a word of the name (prod, prod-eu, app_live, prod2), not
+# inside another word (delivery, product) and not negated or preceded (non-prod, pre_prod).
+_PRODUCTION = re.compile(r"(?<![a-z0-9])(?:prod|production|live)(?![a-z])", re.IGNORECASE)
+_NOT_YET = re.compile(r"(?:^|[^a-z0-9])(?:pre|non)[-_. ]?$", re.IGNORECASE)
+
+
 def is_production(name: str) -> bool:
-    return bool(re.search(r"prod|live", name, re.IGNORECASE))
+    return any(not _NOT_YET.search(name[: m.start()]) for m in _PRODUCTION.finditer(name))
 
 
 def _scan_code(files: RepoFiles) -> list[StoreHint]:

@@ -57,6 +57,8 @@ class CaaFact:
     found_at: str | None  # the name whose CAA set applies (the domain or a parent)
     records: tuple[CaaRecord, ...]
     looked_at: tuple[str, ...]
+    # Why the climb stopped short of the top, when a parent's lookup failed.
+    stopped: str | None = None
 
 
 @dataclass
@@ -153,6 +155,13 @@ class _Lookup:
         )
 
     async def caa(self, domain: str) -> CaaFact:
+        """The CAA set that applies to ``domain``; a failed lookup of the domain itself raises.
+
+        SERVFAIL or REFUSED means "unknown", not "no CAA": on the domain itself it makes the
+        whole fact an error. Above it, a server that answers only for the domain's own zone
+        (a staging resolver, --nameserver) refuses its parents, so a parent's failure ends
+        the climb and is recorded.
+        """
         labels = domain.split(".")
         looked: list[str] = []
         # Climb to the parent of the top-level domain; TLDs publish no CAA for customers.
@@ -163,8 +172,10 @@ class _Lookup:
                 rrset = await self.query(name, "CAA")
             except dns.resolver.NXDOMAIN:
                 continue
-            except (dns.resolver.NoNameservers, dns.resolver.NoAnswer):
-                break  # nobody answers for the parent: nothing above applies either
+            except (dns.resolver.NoNameservers, dns.resolver.NoAnswer) as exc:
+                if i == 0:
+                    raise
+                return CaaFact(domain, None, (), tuple(looked), stopped=f"{name}: {exc}")
             if rrset:
                 records = tuple(CaaRecord(r.flags, r.tag.decode(), r.value.decode()) for r in rrset)
                 return CaaFact(domain, name, records, tuple(looked))

@@ -168,16 +168,16 @@ async def fetch_page(
         )
 
 
-async def follow_redirects(
-    session: aiohttp.ClientSession, start: str, headers: Mapping[str, str] | None = None
-) -> RedirectChain:
+async def follow_redirects(session: aiohttp.ClientSession, start: str) -> RedirectChain:
+    """Every hop from ``start``, without credentials: a chain may pass over plain http and
+    to any host a Location names, where a session must never be sent."""
     hops: list[Hop] = []
     url = start
     seen: set[str] = set()
     for _ in range(MAX_HOPS):
         seen.add(url)
         try:
-            async with session.get(url, allow_redirects=False, headers=headers) as resp:
+            async with session.get(url, allow_redirects=False) as resp:
                 location = resp.headers.get("Location")
                 hops.append(Hop(url, resp.status, location))
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:

@@ -26,9 +26,16 @@ class Reference:
 class Document:
     references: tuple[Reference, ...]
     meta: tuple[tuple[str, str], ...]  # <meta http-equiv> name (lower case) and content
+    # <meta name> name (lower case) and content: where HTML defines the referrer policy.
+    named_meta: tuple[tuple[str, str], ...] = ()
 
     def meta_value(self, name: str) -> list[str]:
+        """Contents of ``<meta http-equiv="name">``, in document order."""
         return [content for key, content in self.meta if key == name.lower()]
+
+    def named_meta_value(self, name: str) -> list[str]:
+        """Contents of ``<meta name="name">``, in document order."""
+        return [content for key, content in self.named_meta if key == name.lower()]
 
     @property
     def scripts(self) -> tuple[Reference, ...]:
@@ -57,11 +64,15 @@ class _Collector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.references: list[Reference] = []
         self.meta: list[tuple[str, str]] = []
+        self.named_meta: list[tuple[str, str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k.lower(): (v or "") for k, v in attrs}
         if tag == "meta" and "http-equiv" in values:
             self.meta.append((values["http-equiv"].strip().lower(), values.get("content", "")))
+            return
+        if tag == "meta" and "name" in values:
+            self.named_meta.append((values["name"].strip().lower(), values.get("content", "")))
             return
         for attr in _URL_ATTRS.get(tag, ()):
             url = values.get(attr, "").strip()
@@ -88,4 +99,4 @@ def parse_document(text: str) -> Document:
         collector.close()
     except AssertionError:  # html.parser's way of giving up on hopeless markup
         pass
-    return Document(tuple(collector.references), tuple(collector.meta))
+    return Document(tuple(collector.references), tuple(collector.meta), tuple(collector.named_meta))

@@ -1,7 +1,9 @@
 """The edge stage's HTTP gatherer: pages, their CORS answers and assets, redirect chains.
 
-Every request carries the credentials of ``[web] headers/cookies`` (``--header``,
-``--cookie``), so pages behind a login can be audited.
+Requests for the configured pages, their CORS probes and assets carry the credentials of
+``[web] headers/cookies`` (``--header``, ``--cookie``), so pages behind a login can be
+audited. Redirect chains carry none: they start on plain ``http://`` and follow whatever
+host a Location names, and a session must reach neither.
 """
 
 from __future__ import annotations
@@ -47,12 +49,14 @@ class HttpGatherer:
         creds = credential_headers(web)
         async with ctx.network.http_session() as session:
             per_page = asyncio.gather(*(self._page(ctx, session, u, creds) for u in web.urls))
+            # Both kinds of chain are REDIRECTS facts: edge.https-redirect also looks for a
+            # fall back to http inside the chains that start on https.
             http = [
-                bounded(REDIRECTS, s, follow_redirects(session, s, creds), ctx.timeout_s)
+                bounded(REDIRECTS, s, follow_redirects(session, s), ctx.timeout_s)
                 for s in (f"http://{_netloc(n)}/" for n in names)
             ]
             https = [
-                bounded(REDIRECT_MAP, s, follow_redirects(session, s, creds), ctx.timeout_s)
+                bounded(REDIRECTS, s, follow_redirects(session, s), ctx.timeout_s)
                 for s in (f"https://{_netloc(n)}/" for n in names)
             ]
             pages, http_chains, https_chains = await asyncio.gather(
@@ -75,7 +79,13 @@ class HttpGatherer:
         )
         if not names:
             redirect_map = Outcome.skipped(REDIRECT_MAP, "-", "no name on the default ports")
-        return [*(o for group in pages for o in group), *http_chains, *unchained, redirect_map]
+        return [
+            *(o for group in pages for o in group),
+            *http_chains,
+            *https_chains,
+            *unchained,
+            redirect_map,
+        ]
 
     async def _page(
         self, ctx: GatherContext, session: aiohttp.ClientSession, url: str, creds: dict[str, str]

@@ -2,6 +2,10 @@
 and verified the way a receiving mailbox provider would — DKIM against the key in DNS,
 SPF for the connecting address, DMARC alignment — all through our resolver.
 
+Sending and verifying have a deadline each: a verification that overruns (a resolver
+that never answers) leaves the send's own result standing and makes only the verification
+"could not check".
+
 In an audit there is nothing to send; the fact is "skipped" with the command that
 provides it (`launchready email test-send`).
 """
@@ -23,7 +27,7 @@ import dkim.util
 
 from launchready.config.netspec import HostPort
 from launchready.core.outcome import Outcome
-from launchready.gatherers.base import GatherContext
+from launchready.gatherers.base import GatherContext, describe_error
 from launchready.gatherers.email.check_host import SpfSender, blocking_dns, check_host
 from launchready.gatherers.email.dmarc import dmarc, organizational_domain, walk
 from launchready.gatherers.email.dnsio import DnsFailure, txt
@@ -81,7 +85,8 @@ class Delivery:
     tls: bool
     accepted: bool
     reply: str  # the server's answer to the message (or why sending failed)
-    verification: Verification | None = None  # None when the message was not fetched back
+    verification: Verification | None = None  # None when not fetched back or not verified
+    unverified: str = ""  # why a message that was to be fetched back has no verification
 
 
 @dataclass(frozen=True)
@@ -252,10 +257,29 @@ def _why(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def time_limit(timeout_s: float) -> float:
+    """The longest ``send_test_message`` takes: ``timeout_s`` to send, then as long again
+    to fetch the message back and verify it."""
+    return 2 * timeout_s
+
+
+class _NotArrived(Exception):
+    """``fetch`` gave up without finding the message."""
+
+
+async def _fetch_and_verify(network: Network, fetch: Fetch, message_id: str) -> Verification:
+    arrival = await fetch(message_id)
+    if arrival is None:
+        raise _NotArrived(f"the accepted message {message_id} was not found at the receiver")
+    return await verify_arrival(network, arrival)
+
+
 async def send_test_message(
     network: Network, opts: SendOptions, fetch: Fetch | None, timeout_s: float = 30.0
 ) -> Delivery:
-    """Send one reset message; when ``fetch`` can get it back, verify it on arrival."""
+    """Send one reset message; when ``fetch`` can get it back, verify it on arrival.
+
+    Each step gets ``timeout_s`` of its own (see ``time_limit``)."""
     msg = reset_message(opts.sender, opts.recipient)
     message_id = str(msg["Message-ID"])
     data = wire_bytes(msg)
@@ -268,7 +292,8 @@ async def send_test_message(
         )
     server = f"{opts.server[0]}:{opts.server[1]}"
     try:
-        accepted, reply = await _send(network, opts, data, timeout_s)
+        # aiosmtplib's timeout is per command; the whole conversation gets one deadline.
+        accepted, reply = await asyncio.wait_for(_send(network, opts, data, timeout_s), timeout_s)
     except aiosmtplib.SMTPResponseException as exc:
         accepted, reply = False, f"{exc.code} {exc.message}"
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
@@ -277,10 +302,19 @@ async def send_test_message(
     sent = Delivery(message_id, opts.sender, opts.recipient, server, opts.starttls, accepted, reply)
     if not accepted or fetch is None:
         return sent
-    arrival = await asyncio.wait_for(fetch(message_id), timeout_s)
-    if arrival is None:
-        return sent
-    return replace(sent, verification=await verify_arrival(network, arrival))
+    try:
+        work = _fetch_and_verify(network, fetch, message_id)
+        return replace(sent, verification=await asyncio.wait_for(work, timeout_s))
+    except TimeoutError:
+        why = (
+            f"no verdict within {timeout_s:g} s: fetching the message back and checking "
+            "DKIM, SPF and DMARC through the resolver took longer"
+        )
+    except _NotArrived as exc:
+        why = str(exc)
+    except Exception as exc:  # noqa: BLE001 - the send's result stands; only this is unknown
+        why = f"verification failed: {describe_error(exc)}"
+    return replace(sent, unverified=why)
 
 
 class DeliveryGatherer:

@@ -9,6 +9,7 @@ from typing import Any
 
 from launchready.core.outcome import Outcome
 from launchready.gatherers.base import GatherContext, bounded
+from launchready.gatherers.email.alignment import ALIGNMENT, alignment_outcome
 from launchready.gatherers.email.check_host import SPF_SENDERS, SpfSender, blocking_dns, check_host
 from launchready.gatherers.email.dkim_keys import DKIM, dkim_selectors
 from launchready.gatherers.email.dmarc import DMARC, dmarc
@@ -21,7 +22,17 @@ LABEL = "email: SPF, DKIM, DMARC, MX"
 
 class EmailGatherer:
     name: str = "email"
-    provides: tuple[str, ...] = (SPF, SPF_SENDERS, DKIM, PROVIDERS, DMARC, MX, MTA_STS, TLS_RPT)
+    provides: tuple[str, ...] = (
+        SPF,
+        SPF_SENDERS,
+        DKIM,
+        PROVIDERS,
+        DMARC,
+        ALIGNMENT,
+        MX,
+        MTA_STS,
+        TLS_RPT,
+    )
 
     async def gather(self, ctx: GatherContext) -> list[Outcome[Any]]:
         domains = [d.strip().rstrip(".").lower() for d in ctx.config.email.domains]
@@ -53,7 +64,10 @@ class EmailGatherer:
             bounded(TLS_RPT, domain, tls_rpt(net, domain), limit),
         ]
         found, senders = await asyncio.gather(asyncio.gather(*facts), self.senders(ctx, domain))
-        return [tree, *found, *senders]
+        services, keys, policy, *_ = found  # the order of ``facts`` above
+        # Alignment is judged against what the other facts found, so it is built from them.
+        aligned = alignment_outcome(domain, policy, services, keys)
+        return [tree, *found, aligned, *senders]
 
     async def senders(self, ctx: GatherContext, domain: str) -> list[Outcome[Any]]:
         ips = ctx.config.email.sending_ips

@@ -12,7 +12,13 @@ import itertools
 from dataclasses import dataclass, field
 
 from launchready.gatherers.email.dnsio import DnsFailure, decode, query, txt
-from launchready.gatherers.email.spf_syntax import ParsedSpf, SyntaxIssue, Term, parse_spf
+from launchready.gatherers.email.spf_syntax import (
+    ParsedSpf,
+    SyntaxIssue,
+    Term,
+    is_spf_record,
+    parse_spf,
+)
 from launchready.gatherers.network import Network
 
 SPF = "email.spf"
@@ -101,12 +107,11 @@ async def spf_records(network: Network, name: str) -> SpfRecordSet:
     lengths: tuple[int, ...] = ()
     for chunks in answer.chunks():
         text = decode(b"".join(chunks))
-        low = text.lower()
-        if low == "v=spf1" or low.startswith("v=spf1 "):
+        if is_spf_record(text):
             if not spf:
                 lengths = tuple(len(c) for c in chunks)
             spf.append(text)
-        elif low.startswith("spf2.0/"):
+        elif text.lower().startswith("spf2.0/"):
             legacy.append(text)
     size = sum(len(c) + 1 for chunks in answer.chunks() for c in chunks)
     return SpfRecordSet(name, tuple(spf), tuple(legacy), lengths, size)

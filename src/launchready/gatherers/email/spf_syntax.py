@@ -75,6 +75,8 @@ class ParsedSpf:
 
 
 def is_spf_record(text: str) -> bool:
+    """RFC 7208 §4.5: an SPF record is a TXT record starting "v=spf1" (any case), followed
+    by a space or nothing — "v=spf10" is not one. The gatherer selects records with this."""
     return bool(_VERSION.match(text))
 
 

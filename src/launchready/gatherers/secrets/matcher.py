@@ -4,7 +4,8 @@ The gate is hyperscan (every rule's gate in one database, one pass over the buff
 when hyperscan cannot load, a keyword search with ``bytes.find``. Either gate only has to
 fire on every line a rule's regex could match; the confirming step decides, so both paths
 report the same hits. What leaves this module never holds a secret: only a fingerprint
-(rule id + a hash of the secret) and at most four leading characters.
+(rule id + a hash of the secret), at most four leading characters, and where it sits on its
+line (so text quoting that line can be masked).
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ class Hit:
     line: int
     fingerprint: str
     preview: str
+    # Where the secret sits in its line (character offsets), so a caller that quotes the
+    # line can mask it; None on a very long line, of which only windows were confirmed.
+    span: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -288,13 +292,15 @@ class Matcher:
             def more(after: int = end) -> Iterator[str]:
                 return following_lines(data, after)
 
+            whole = end - start <= LONG_LINE  # else `text` is windows: offsets do not map
             for f in self.confirm(path, text, (i for i, _ in cands[start]), more):
-                hits.append(make_hit(f, line_no))
+                hits.append(make_hit(f, line_no, f.span if whole else None))
         return hits
 
 
-def make_hit(f: _Found, line: int) -> Hit:
-    return Hit(f.rule.id, f.rule.title, line, fingerprint(f.rule.id, f.secret), preview(f.secret))
+def make_hit(f: _Found, line: int, span: tuple[int, int] | None = None) -> Hit:
+    fp = fingerprint(f.rule.id, f.secret)
+    return Hit(f.rule.id, f.rule.title, line, fp, preview(f.secret), span)
 
 
 def line_text(data: bytes, start: int, end: int, fired: list[tuple[int, int]]) -> str:

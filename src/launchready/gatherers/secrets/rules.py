@@ -23,16 +23,12 @@ from dataclasses import dataclass, field
 
 from launchready.gatherers.secrets import filters
 from launchready.gatherers.secrets.gate import derive_gate
+from launchready.gatherers.secrets.names import SECRET_WORDS as _SECRET_WORDS
 
 Validator = Callable[["re.Match[str]"], bool]
 
 # Between a name and its value: closing quote/bracket, then = : := => (Go, Ruby, YAML, JSON).
 _ASSIGN = r"""["'\]]{0,2}[ \t]{0,4}(?::=|=>|[:=])[ \t]{0,4}(?:[bru]?["'`])?"""
-# Words that make an identifier name a credential in a generic assignment.
-_SECRET_WORDS = (
-    r"(?:secret|pass(?:word|wd|phrase)?(?![a-z])|pwd|token|api[_-]?key|apikey"
-    r"|access[_-]?key|auth[_-]?key|private[_-]?key|credentials?)"
-)
 _NAME = rf"(?P<name>[a-z0-9_.-]{{0,40}}?{_SECRET_WORDS}[a-z0-9_.-]{{0,40}})"
 _GENERIC_KEYWORDS = (
     "secret",
@@ -88,20 +84,30 @@ class Rule:
             object.__setattr__(self, "gates", tuple(derive_gate(p) for p in self.patterns))
 
 
-def _b64url_json(part: str) -> object:
+# Decoded bytes of a JWT part worth parsing. A real header is tens of bytes ({"alg":…,
+# "typ":…,"kid":…}); a claims set a few hundred. The bound keeps crafted text cheap.
+_JWT_HEADER_MAX = 1024
+_JWT_PAYLOAD_MAX = 8192
+
+
+def _b64url_json(part: str, limit: int) -> object:
+    if len(part) > (limit * 4 + 2) // 3:  # base64 of more than `limit` bytes
+        return None
     try:
         return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):
+        # RecursionError: deeply nested arrays (`[[[[…`) exhaust the C parser's stack.
         return None
 
 
 def _jwt(m: re.Match[str]) -> bool:
     """A signed JWT: the header names an algorithm; Supabase-style public anon keys are not."""
     header_part, payload_part, _ = m["secret"].split(".", 2)
-    header, payload = _b64url_json(header_part), _b64url_json(payload_part)
-    if not isinstance(header, dict) or not isinstance(payload, dict):
+    header = _b64url_json(header_part, _JWT_HEADER_MAX)
+    if not isinstance(header, dict) or str(header.get("alg", "none")).lower() == "none":
         return False
-    return str(header.get("alg", "none")).lower() != "none" and payload.get("role") != "anon"
+    payload = _b64url_json(payload_part, _JWT_PAYLOAD_MAX)
+    return isinstance(payload, dict) and payload.get("role") != "anon"
 
 
 def _discord(m: re.Match[str]) -> bool:

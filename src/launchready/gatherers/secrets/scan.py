@@ -20,6 +20,7 @@ from launchready.gatherers.secrets.sources import (
     GitError,
     PatchScan,
     TreeScan,
+    display_path,
     has_commits,
     is_work_tree,
     scan_history,
@@ -44,7 +45,8 @@ class SecretHit:
     preview: str  # at most four leading characters and an ellipsis
     source: str  # "tree" | "untracked" | "staged" | "history"
     commit: str | None = None  # history: the commit that added it
-    in_head: bool = True  # history: still present in the working tree
+    # history: still present in the working tree; None when the tree scan did not finish
+    in_head: bool | None = True
     introduced: str | None = None  # tree: the commit that first added it, when known
 
 
@@ -59,6 +61,7 @@ class SecretsFact:
     baseline: frozenset[str] = frozenset()  # fingerprints listed in the baseline file
     baseline_path: str | None = None
     backend: str = ""
+    too_large: tuple[str, ...] = ()  # tree: files not scanned for their size
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ def _tree_fact(
         SecretHit(
             h.rule_id,
             h.title,
-            path,
+            display_path(path),
             h.line,
             h.fingerprint,
             h.preview,
@@ -101,13 +104,24 @@ def _tree_fact(
         )
         for path, h in scan.hits
     )
-    return SecretsFact(root, "tree", hits, scan.files, scan.bytes, 0, known, bl, backend)
+    return SecretsFact(
+        root,
+        "tree",
+        hits,
+        scan.files,
+        scan.bytes,
+        0,
+        known,
+        bl,
+        backend,
+        tuple(display_path(p) for p in scan.too_large),
+    )
 
 
 def _history_fact(
     root: str,
     scan: PatchScan,
-    in_tree: set[str],
+    in_tree: set[str] | None,  # None: the tree could not be scanned, so nobody knows
     known: frozenset[str],
     bl: str | None,
     backend: str,
@@ -126,7 +140,7 @@ def _history_fact(
                 h.preview,
                 "history",
                 commit=h.commit,
-                in_head=h.fingerprint in in_tree,
+                in_head=None if in_tree is None else h.fingerprint in in_tree,
             )
     return SecretsFact(
         root, "history", tuple(seen.values()), 0, scan.bytes, scan.commits, known, bl, backend
@@ -187,7 +201,7 @@ def collect(
             TREE, root, _tree_fact(root, tree, history, known, bl, matcher.backend)
         )
     if history is not None:
-        in_tree = {h.fingerprint for _, h in tree.hits} if tree else set()
+        in_tree = {h.fingerprint for _, h in tree.hits} if tree is not None else None
         history_outcome = Outcome.ok(
             HISTORY, root, _history_fact(root, history, in_tree, known, bl, matcher.backend)
         )

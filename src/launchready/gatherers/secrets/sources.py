@@ -100,6 +100,9 @@ BINARY_SUFFIXES = frozenset(
     ]
 )
 MAX_FILE = 16 << 20  # larger files are data dumps or artefacts; reported as skipped
+# How much of a history blob is read to find the fixture marker in its first lines: a blob
+# may be hundreds of MB, and twenty lines of source fit many times over.
+FIXTURE_HEAD = 64 << 10
 _SNIFF = 8192
 _GIT_CONFIG = (
     "-c",
@@ -132,11 +135,14 @@ class GitError(RuntimeError):
 
 @dataclass
 class TreeScan:
-    hits: list[tuple[str, Hit]] = field(default_factory=list)  # (path, hit)
+    # (path, hit); the path as listed, for opening and matching ``untracked`` (show it
+    # through ``display_path``)
+    hits: list[tuple[str, Hit]] = field(default_factory=list)
     untracked: set[str] = field(default_factory=set)
     files: int = 0
     bytes: int = 0
     skipped: int = 0  # binary, too large or unreadable
+    too_large: list[str] = field(default_factory=list)  # over MAX_FILE: could hold a secret
 
 
 @dataclass
@@ -173,6 +179,13 @@ def has_commits(root: str) -> bool:
         return bool(git(root, "rev-list", "-n", "1", "--all").strip())
     except GitError:
         return False
+
+
+def display_path(path: str) -> str:
+    """A listed path as reports show it. File names are bytes; those that are not UTF-8 are
+    listed with surrogate escapes, which open the file but cannot be written out (JSON,
+    SARIF, a report file), so each such byte is shown as ``\\xff`` instead."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _vendored(path: str) -> bool:
@@ -212,15 +225,31 @@ def _read(full: Path) -> bytes | None:
     return None if b"\0" in data[:_SNIFF] else data
 
 
+def _over_limit(full: Path) -> bool:
+    """A file ``_read`` refused for its size alone (binaries are skipped by design)."""
+    try:
+        return (
+            full.suffix.lower() not in BINARY_SUFFIXES
+            and not full.is_symlink()
+            and full.is_file()
+            and full.stat().st_size > MAX_FILE
+        )
+    except OSError:
+        return False
+
+
 def scan_tree(root: str, matcher: Matcher, deadline: float | None = None) -> TreeScan:
     files, untracked = list_files(root)
     result = TreeScan(untracked=untracked)
     for i, path in enumerate(files):
         if deadline is not None and i % 256 == 0 and time.monotonic() > deadline:
             raise ScanTimeout
-        data = _read(Path(root, path))
+        full = Path(root, path)
+        data = _read(full)
         if data is None:
             result.skipped += 1
+            if _over_limit(full):
+                result.too_large.append(path)
             continue
         result.files += 1
         result.bytes += len(data)
@@ -303,8 +332,15 @@ def _fixture_blobs(root: str, blobs: list[str]) -> Iterator[str]:
             header = proc.stdout.readline().split()
             if len(header) < 3 or header[1] != b"blob":
                 continue
-            content = proc.stdout.read(int(header[2]) + 1)
-            if is_fixture(content):
+            left = int(header[2]) + 1  # the object and the newline after it
+            head = proc.stdout.read(min(left, FIXTURE_HEAD))
+            left -= len(head)
+            while left > 0:  # the rest only has to be consumed; memory stays one chunk
+                chunk = proc.stdout.read(min(left, FIXTURE_HEAD))
+                if not chunk:
+                    break
+                left -= len(chunk)
+            if is_fixture(head):
                 yield blob
     finally:
         proc.stdin.close()

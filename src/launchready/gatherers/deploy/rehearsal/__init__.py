@@ -52,12 +52,46 @@ def engine_of(url: str) -> str | None:
     return {"postgres": "postgresql", "postgresql": "postgresql", "sqlite": "sqlite"}.get(scheme)
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*(?=://)")
+
+
 def redact(url: str) -> str:
-    if engine_of(url) == "sqlite":
-        return sqlite_path(url)
-    params = conninfo.conninfo_to_dict(psycopg_url(url))
+    """Where the database is (host, port, name), never who signs in or with what.
+
+    Never raises: it names the target of every outcome, including the one saying the URL
+    is malformed. What cannot be parsed shows as its scheme alone: libpq's parse errors
+    quote the offending part, which may be the password."""
+    scheme = _SCHEME.match(url)
+    fallback = f"{scheme[0] if scheme else 'database'}://…"
+    try:
+        if engine_of(url) == "sqlite":
+            return sqlite_path(url)
+        if engine_of(url) != "postgresql":
+            return fallback
+        params = conninfo.conninfo_to_dict(psycopg_url(url))
+    except (psycopg.Error, ValueError):
+        return fallback
     host, port, name = params.get("host", "localhost"), params.get("port", ""), params.get("dbname")
     return f"postgresql://{host}{':' + str(port) if port else ''}/{name or ''}"
+
+
+def _parses(url: str) -> bool:
+    try:
+        conninfo.conninfo_to_dict(psycopg_url(url))
+    except psycopg.Error:
+        return False
+    return True
+
+
+def _database_error(exc: Exception, url: str) -> str:
+    """The first line of a driver error, with the password cut out should the driver have
+    quoted it (libpq quotes the text it could not parse)."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    try:
+        password = str(conninfo.conninfo_to_dict(psycopg_url(url)).get("password") or "")
+    except psycopg.Error:
+        password = ""
+    return first.replace(password, "…") if password else first
 
 
 def hot_tables(config: AuditConfig) -> tuple[str, ...]:
@@ -188,12 +222,15 @@ class RehearsalGatherer:
         url = config.deploy.scratch_database_url or config.database.url
         if not url:
             return [Outcome.skipped(REHEARSAL, "-", "no scratch database (--database-url)")]
-        target = redact(url) if engine_of(url) else url.split(":", 1)[0] + "://…"
         engine = engine_of(url)
+        target = redact(url)
         if engine is None:
             return [Outcome.skipped(REHEARSAL, target, "rehearsals run on PostgreSQL or SQLite")]
         if not config.repo.path:
             return [Outcome.skipped(REHEARSAL, target, "no repository given to find migrations")]
+        if engine == "postgresql" and not _parses(url):
+            # Said without libpq's message, which quotes the part it could not parse.
+            return [Outcome.error(REHEARSAL, target, "database URL cannot be parsed")]
         ctx.progress.started("deploy: migration rehearsal")
         try:
             files = await repo_files(config.resolve_path(config.repo.path))
@@ -209,8 +246,7 @@ class RehearsalGatherer:
         except NotScratch as exc:
             return [Outcome.skipped(REHEARSAL, target, str(exc))]
         except (psycopg.Error, sqlite3.Error) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            return [Outcome.error(REHEARSAL, target, f"database: {first}")]
+            return [Outcome.error(REHEARSAL, target, f"database: {_database_error(exc, url)}")]
         except (OSError, GitError) as exc:
             return [Outcome.error(REHEARSAL, target, str(exc))]
         finally:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from launchready.checks.base import Verdict, check
-from launchready.checks.edge_csp import BROAD, not_html, policies
+from launchready.checks.edge.common import OBSERVATORY, hsts_directives, hsts_max_age, not_html
+from launchready.checks.edge.csp import BROAD, policies
 from launchready.core.findings import Harm, Severity, Stage, Status
 from launchready.gatherers.edge.cors import CORS, CorsFact
 from launchready.gatherers.edge.http import PAGE, PageFact
 
 MDN = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/"
-OBSERVATORY = "https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring"
 HSTS_PRELOAD = "https://hstspreload.org/#submission-requirements"
 ONE_YEAR_S = 31_536_000
 SAFE_REFERRERS = ("no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin")
@@ -28,22 +28,13 @@ UNSAFE_REFERRERS = (
 )
 
 
-def hsts_directives(value: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in value.split(";"):
-        key, _, arg = part.strip().partition("=")
-        if key.strip():
-            out.setdefault(key.strip().lower(), arg.strip().strip('"'))
-    return out
-
-
 def _hsts(page: PageFact) -> dict[str, str] | Verdict:
     """The page's HSTS directives, or a not-applicable verdict (edge.hsts judges absence)."""
     value = page.header("Strict-Transport-Security")
     if not page.url.startswith("https://") or value is None:
         return Verdict(Status.SKIPPED, "no Strict-Transport-Security on https (see edge.hsts)")
     directives = hsts_directives(value)
-    if not directives.get("max-age", "").isdigit():
+    if hsts_max_age(directives) is None:
         return Verdict(Status.SKIPPED, "Strict-Transport-Security has no valid max-age")
     return directives
 
@@ -92,7 +83,7 @@ def hsts_preload(page: PageFact) -> Verdict:
     if isinstance(directives, Verdict):
         return directives
     missing = []
-    if int(directives["max-age"]) < ONE_YEAR_S:
+    if (hsts_max_age(directives) or 0) < ONE_YEAR_S:
         missing.append(f"max-age ≥ {ONE_YEAR_S}")
     missing += [
         shown
@@ -179,9 +170,12 @@ def frame_protection(page: PageFact) -> Verdict:
     references=[MDN + "Referrer-Policy", OBSERVATORY],
 )
 def referrer_policy(page: PageFact) -> Verdict:
-    """The last value browsers understand wins. Missing is a warning here (the Observatory
-    passes it, trusting the browser default): stricter on purpose for an admin app."""
-    values = [*page.header_values("Referrer-Policy"), *page.document.meta_value("referrer")]
+    """The last value browsers understand wins, and ``<meta name="referrer">`` (HTML's form;
+    browsers ignore an http-equiv one) comes after the header. Missing is a warning here (the
+    Observatory passes it, trusting the browser default): stricter on purpose for an admin
+    app."""
+    meta = page.document.named_meta_value("referrer")
+    values = [*page.header_values("Referrer-Policy"), *meta]
     tokens = [t.strip().lower() for v in values for t in v.split(",")]
     known = [t for t in tokens if t in SAFE_REFERRERS + UNSAFE_REFERRERS]
     if not values:
@@ -261,22 +255,26 @@ def cross_origin_policies(page: PageFact) -> Iterator[Verdict]:
 )
 def cors(fact: CorsFact) -> Verdict:
     """We send a foreign Origin on a GET (what a credentialed fetch does) and a preflight
-    (what the Observatory sends); either echoing it with credentials fails."""
-    echoed = []
+    (what the Observatory sends); either echoing it with credentials fails. Every answer is
+    read before judging: a public ``*`` on one does not excuse a credentialed echo on another."""
+    credentialed, echoed, public = [], [], []
     for answer in fact.answers:
         allow = (answer.header("Access-Control-Allow-Origin") or "").strip()
         creds = (answer.header("Access-Control-Allow-Credentials") or "").strip().lower()
         if allow in (fact.origin, "null") and creds == "true":
-            return Verdict.fail(
-                f"{answer.method} from Origin {fact.origin} answered "
-                f"Access-Control-Allow-Origin: {allow} with credentials"
-            )
-        if allow == fact.origin:
+            credentialed.append(f"{answer.method} answered Access-Control-Allow-Origin: {allow}")
+        elif allow == fact.origin:
             echoed.append(answer.method)
-        if allow == "*":
-            return Verdict.ok("Access-Control-Allow-Origin: * (public; browsers send no cookies)")
+        elif allow == "*":
+            public.append(answer.method)
+    if credentialed:
+        return Verdict.fail(
+            f"from Origin {fact.origin}: {'; '.join(credentialed)} with credentials"
+        )
     if echoed:
         return Verdict.warn(
             f"echoes any Origin ({', '.join(echoed)}), without credentials", severity=Severity.LOW
         )
+    if public:
+        return Verdict.ok("Access-Control-Allow-Origin: * (public; browsers send no cookies)")
     return Verdict.ok(f"Origin {fact.origin} is not allowed")

@@ -100,7 +100,9 @@ def dns_authoritative(r: NameRecords) -> Verdict:
 def caa(fact: CaaFact) -> Verdict:
     """CAs must honour the closest CAA set walking up from the name (RFC 8659 §3)."""
     if fact.found_at is None:
-        return Verdict.fail(f"no CAA record at {', '.join(fact.looked_at)}")
+        # A parent that could not be asked is named: the record might sit there.
+        stopped = f" (could not ask further up: {fact.stopped})" if fact.stopped else ""
+        return Verdict.fail(f"no CAA record at {', '.join(fact.looked_at)}{stopped}")
     records = "; ".join(f'{r.flags} {r.tag} "{r.value}"' for r in fact.records)
     if not any(r.tag.lower() in ("issue", "issuewild") for r in fact.records):
         return Verdict.warn(

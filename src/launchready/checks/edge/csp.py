@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from launchready.checks.base import Verdict, check
+from launchready.checks.edge.common import OBSERVATORY, not_html
 from launchready.core.findings import Harm, Severity, Stage, Status
 from launchready.gatherers.edge.http import PAGE, PageFact
 
 MDN_CSP = "https://developer.mozilla.org/en-US/docs/Web/HTTP/CSP"
 CSP3 = "https://www.w3.org/TR/CSP3/"
-OBSERVATORY = "https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring"
 INTERNET_NL = "https://internet.nl/faqs/appsecpriv/"
 STRICT_CSP = "https://web.dev/articles/strict-csp"
 
@@ -96,14 +96,6 @@ def script_problems(policy: Policy, https: bool) -> list[str]:
     elif set(objects) & BROAD:
         problems.append("object-src allows any host")
     return problems
-
-
-def not_html(page: PageFact) -> Verdict | None:
-    """A not-applicable verdict for responses that are not documents (JSON, redirects)."""
-    if page.is_html:
-        return None
-    kind = page.content_type or "no Content-Type"
-    return Verdict(Status.SKIPPED, f"not applicable: not an HTML document ({page.status}, {kind})")
 
 
 @check(

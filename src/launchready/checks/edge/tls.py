@@ -261,6 +261,8 @@ def tls_1_2(fact: TlsConfigFact) -> Verdict:
     probe = next(p for p in fact.protocols if p.version == "TLSv1.2")
     if probe.offered:
         return Verdict.ok(probe.detail)
+    if probe.offered is None:  # this machine could not test it: no verdict, either way
+        return Verdict(Status.SKIPPED, probe.detail)
     return Verdict.fail(f"TLS 1.2 {probe.detail}")
 
 

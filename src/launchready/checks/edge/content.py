@@ -9,14 +9,13 @@ from __future__ import annotations
 from urllib.parse import urljoin, urlsplit
 
 from launchready.checks.base import Verdict, check
-from launchready.checks.edge_csp import not_html
+from launchready.checks.edge.common import OBSERVATORY, not_html
 from launchready.core.findings import Harm, Severity, Stage
 from launchready.gatherers.edge.http import PAGE, PageFact
 from launchready.gatherers.edge.markup import Reference
 
 MDN_SRI = "https://developer.mozilla.org/en-US/docs/Web/Security/Subresource_Integrity"
 MDN_MIXED = "https://developer.mozilla.org/en-US/docs/Web/Security/Mixed_content"
-OBSERVATORY = "https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring"
 # What browsers block as active mixed content; the rest (images, media) is "upgradable".
 ACTIVE_TAGS = ("script", "iframe", "frame", "object", "embed", "form")
 ACTIVE_LINK_RELS = ("stylesheet", "preload", "modulepreload", "prefetch", "import", "manifest")

@@ -1,7 +1,8 @@
 """Stage ``edge``, the redirect map: one canonical origin, few hops, no loops.
 
-``edge.https-redirect`` (in ``edge.py``) judges each name's first hop from plain http;
-these judge the whole map. The map itself is published in the report as ``redirect_map``.
+``edge.https-redirect`` (in ``basics``) judges each name's first hop from plain http and any
+fall back to http; these judge hop counts and the whole map. The map itself is published in
+the report as ``redirect_map``.
 """
 
 from __future__ import annotations
@@ -47,8 +48,16 @@ def origin_hops(chain: RedirectChain) -> int:
     "most http→https on the same host then to the canonical host, with 301 or 308.",
     references=[MDN_REDIRECTS],
 )
-def redirect_hops(chain: RedirectChain) -> Verdict:
+def redirect_hops(chain: RedirectChain) -> list[Verdict]:
     """Counted in origins changed, so the app's own /→/login hop is not held against the edge."""
+    if chain.start.startswith("https://"):
+        # The chains from https:// are in this fact for edge.https-redirect's downgrade test;
+        # what this check counts is the way in from a typed http:// address.
+        return []
+    return [_hops(chain)]
+
+
+def _hops(chain: RedirectChain) -> Verdict:
     if chain.final.error:
         return Verdict(Status.SKIPPED, f"chain broke (see edge.https-redirect): {describe(chain)}")
     hops = origin_hops(chain)

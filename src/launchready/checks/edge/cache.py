@@ -90,6 +90,26 @@ def personalised(fact: AuthResponseFact) -> bool:
     return anon.status != auth.status or anon.body_sha256 != auth.body_sha256
 
 
+def not_signed_in(fact: AuthResponseFact) -> Verdict | None:
+    """ "Could not check" when the session evidently did not sign in, else None.
+
+    A stale or wrong ``--cookie`` gets the same redirect to the login page (or 401/403) as
+    no session at all. The two answers are then identical, which would otherwise read as
+    "a public page, nothing personal to cache" and pass without anything being checked.
+    """
+    auth = fact.authenticated
+    refused = 300 <= auth.status < 400 or auth.status in (401, 403)
+    if personalised(fact) or not refused:
+        return None
+    location = auth.header("Location") if 300 <= auth.status < 400 else None
+    to = f" to {location}" if location else ""
+    return Verdict(
+        Status.ERROR,
+        f"could not check: the session did not sign in ({fact.session}): with and without "
+        f"it the page answered {auth.status}{to}",
+    )
+
+
 @check(
     id="edge.cache-private",
     stage=Stage.EDGE,
@@ -105,6 +125,8 @@ def personalised(fact: AuthResponseFact) -> bool:
 )
 def cache_private(fact: AuthResponseFact) -> Verdict:
     """Judged on the signed-in answer, only when it differs from the anonymous one."""
+    if (unusable := not_signed_in(fact)) is not None:
+        return unusable
     auth = fact.authenticated
     if auth.status >= 400:
         return Verdict(
@@ -148,6 +170,8 @@ def cache_private(fact: AuthResponseFact) -> Verdict:
 )
 def cdn_cache_hit(fact: AuthResponseFact) -> Verdict:
     """CDN status headers (CF-Cache-Status, X-Cache, Cache-Status…) or an Age header."""
+    if (unusable := not_signed_in(fact)) is not None:
+        return unusable
     auth = fact.authenticated
     seen = [(h, auth.header(h)) for h in CACHE_STATUS_HEADERS if auth.header(h)]
     hits = [f"{h}: {v}" for h, v in seen if any(w in (v or "").lower() for w in HIT_WORDS)]
