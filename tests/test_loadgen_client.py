@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -15,9 +16,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from launchready.checks import performance as P
 from launchready.config.model import LoginConfig
 from launchready.gatherers.network import Network
-from launchready.gatherers.performance.client import Origin, connect, encode_request, exchange
+from launchready.gatherers.performance import facts as F
+from launchready.gatherers.performance.client import (
+    HttpError,
+    Origin,
+    connect,
+    encode_request,
+    exchange,
+)
 from launchready.gatherers.performance.engine import LoadEngine, run_isolated
 from launchready.gatherers.performance.session import Spec, VirtualUser, body_bytes, log_in
 from launchready.sandbox.latency_server import LatencyServer
@@ -201,3 +210,198 @@ def test_export_locust_writes_an_equivalent_locustfile(tmp_path: Path) -> None:
     assert "FastHttpUser" in text and "'/api/clients'" in text and "def update" in text
     assert "s3cret" not in text and "LOCUST_PASSWORD" in text
     assert "allow_redirects=False" in text
+
+
+# --- HEAD, body limits, the open model's end, failed connects ---------------------------
+
+PAGE = b"<p>" + b"x" * 5000 + b"</p>"
+
+
+async def page(request: Request) -> Response:
+    return Response(PAGE, media_type="text/html")
+
+
+def bomb_app(body: bytes, encoding: str | None) -> Starlette:
+    async def serve(request: Request) -> Response:
+        headers = {"Content-Encoding": encoding} if encoding else {}
+        return Response(body, media_type="application/json", headers=headers)
+
+    return Starlette(routes=[Route("/list", serve), Route("/page", page)])
+
+
+def test_head_requests_end_at_the_head_in_the_engine_and_in_exchange() -> None:
+    # Starlette answers HEAD with the GET's Content-Length and no body: a client that waits
+    # for those bytes times out on every HEAD.
+    with WebServer(bomb_app(b"[]", None)) as server:
+        origin = Origin.parse(f"http://127.0.0.1:{server.port}")
+
+        async def main() -> tuple[int, int, list[tuple[str, int]]]:
+            conn = await connect(Network(), origin, 5)
+            reply = await exchange(conn, encode_request("HEAD", "/page", origin.host_header, []), 2)
+            engine = LoadEngine(Network(), origin, timeout_s=2, max_connections=4, max_requests=50)
+            users = await engine.users(1, None)
+            recorders = engine.recorders(["head"])
+            await engine.closed([(users[0], [Spec("head", "HEAD", "/page")])], 5.0, recorders)
+            summary = recorders["head"].summary()
+            return reply.status, summary.errors, list(summary.statuses)
+
+        status, errors, statuses = run(main)
+    assert status == 200
+    assert errors == 0 and statuses == [("200", 50)]  # all 50 allowed, none timed out
+
+
+def test_the_payload_probe_keeps_at_most_its_limit_even_from_a_gzip_bomb(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gzip
+
+    from launchready.gatherers.performance import payload
+
+    limit = 1_000_000
+    monkeypatch.setattr(payload, "BODY_LIMIT", limit)
+    decoded = b"[" + b"0," * 16_000_000 + b"0]"  # 32 MB of JSON, ~32 KB gzipped
+    bomb = gzip.compress(decoded, 6)
+    plain = b"[" + b'"row",' * 600_000 + b'"row"]'  # 3.6 MB, sent as it is
+
+    def probe(body: bytes, encoding: str | None) -> F.Payload:
+        with WebServer(bomb_app(body, encoding)) as server:
+            origin = Origin.parse(f"http://127.0.0.1:{server.port}")
+
+            async def main() -> F.Payload:
+                vu = VirtualUser(0, origin)
+                vu.conn = await connect(Network(), origin, 5)
+                return await payload.probe(vu, Spec("list", "GET", "/list"), 10)
+
+            result: F.Payload = run(main)
+            return result
+
+    zipped = probe(bomb, "gzip")
+    assert zipped.wire_bytes == len(bomb) and zipped.content_encoding == "gzip"
+    assert zipped.decoded_bytes == limit and zipped.truncated
+    raw = probe(plain, None)
+    assert raw.wire_bytes == len(plain)  # every byte counted …
+    assert raw.decoded_bytes == limit and raw.truncated  # … but no more than the limit kept
+    verdict = P.payload.evaluate(raw)[0]
+    assert "size limit" in verdict.evidence
+
+
+def test_requests_unanswered_at_the_cut_off_are_counted_from_their_intended_start() -> None:
+    # One connection, answers after 1 s each, ten requests due within a second: most are
+    # still waiting for the connection when the drain limit (timeout + 1 s) is reached.
+    with LatencyServer([1000.0]) as server:
+        origin = Origin.parse(server.url)
+
+        async def main() -> tuple[int, Any]:
+            engine = LoadEngine(Network(), origin, timeout_s=2, max_connections=1, max_requests=100)
+            users = await engine.users(1, None)
+            recorders = engine.recorders(["get"])
+            result = await engine.open(users, [Spec("get", "GET", "/")], 10, 1.0, recorders)
+            return result.cut_off, recorders["get"].summary()
+
+        cut_off, summary = run(main)
+    assert cut_off >= 3
+    assert summary.count == 10  # every scheduled request is in the histogram
+    assert dict(summary.statuses)["cut off"] == cut_off and summary.errors == cut_off
+    # The last ones were due at ~0.9 s and cut off at ~4 s: their latency says so.
+    assert summary.max_ms >= 2500
+
+
+def test_a_failed_connect_hands_its_slot_to_the_next_waiting_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from launchready.gatherers.performance import engine as engine_module
+
+    attempts: list[float] = []
+
+    async def unreachable(*args: Any) -> Any:
+        attempts.append(asyncio.get_running_loop().time())
+        await asyncio.sleep(0.1)
+        raise HttpError("cannot connect to 127.0.0.1:9: refused")
+
+    monkeypatch.setattr(engine_module, "connect", unreachable)
+    origin = Origin.parse("http://127.0.0.1:9")
+
+    async def main() -> tuple[int, Any]:
+        engine = LoadEngine(Network(), origin, timeout_s=5, max_connections=1, max_requests=100)
+        recorders = engine.recorders(["get"])
+        vu = VirtualUser(0, origin)
+        result = await engine.open([vu], [Spec("get", "GET", "/")], 20, 0.5, recorders)
+        return result.cut_off, recorders["get"].summary()
+
+    cut_off, summary = run(main)
+    # Ten requests, one connection slot: each failed connect frees it for the next.
+    assert len(attempts) == 10 and cut_off == 0
+    assert summary.count == 10 and dict(summary.statuses) == {"connect error": 10}
+
+
+def test_a_stopped_run_sends_nothing_more() -> None:
+    import threading
+    import time
+
+    with LatencyServer([5.0]) as server:
+        origin = Origin.parse(server.url)
+        stop = threading.Event()
+
+        async def main() -> None:
+            engine = LoadEngine(
+                Network(), origin, timeout_s=5, max_connections=8, max_requests=100_000, stop=stop
+            )
+            users = await engine.users(2, None)
+            recorders = engine.recorders(["get"])
+            spec = [Spec("get", "GET", "/")]
+            await engine.closed([(u, spec) for u in users], 60.0, recorders)
+            await engine.open(users, spec, 100, 60.0, recorders)
+
+        threading.Timer(0.5, stop.set).start()
+        started = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            run_isolated(main, connections=8, stop=stop)
+        elapsed = time.monotonic() - started
+        served = server.served
+        time.sleep(0.5)
+        assert server.served == served
+    assert elapsed < 5 and served > 0
+
+
+# --- loadtest: one line and exit 2 for every bad input ------------------------------------
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("launchready: error:"), result.stderr
+    for needle in needles:
+        assert needle in lines[0], result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--rate", "5", "--duration", "1"], "performance.base_url"),
+        (["--url", "http://127.0.0.1:9//x", "--rate", "5", "--duration", "1"], "'//x'"),
+        (["--url", "{live}", "--rate", "0.5", "--duration", "1"], "one request"),
+    ],
+    ids=["base-url-without-scheme", "url-path-with-two-slashes", "less-than-one-request"],
+)
+def test_loadtest_bad_inputs_are_usage_errors(tmp_path: Path, args: list[str], needle: str) -> None:
+    config = tmp_path / "launchready.toml"
+    config.write_text(
+        '[performance]\nbase_url = "app.acme.test"\n'
+        '[[performance.endpoints]]\nname = "home"\npath = "/"\n'
+    )
+    flags = args if "--url" in args else ["--config", str(config), *args]
+    with LatencyServer([1.0]) as server:  # a live target: the refusal must come first
+        one_line_error(loadtest(*(a.replace("{live}", server.url + "/") for a in flags)), needle)
+
+
+def test_loadtest_output_is_written_or_refused_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with LatencyServer([1.0]) as server:
+        run_for = ["--url", server.url + "/", "--rate", "10", "--duration", "0.5"]
+        one_line_error(loadtest(*run_for, "--output", str(blocker / "x.txt")), "cannot write")
+        good = tmp_path / "out" / "report.txt"
+        written = loadtest(*run_for, "--output", str(good))
+    assert written.returncode == 0, written.stderr
+    assert "Load test" in good.read_text() and "p95" in good.read_text()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from launchready.checks import performance as P
-from launchready.core.findings import Status
-from launchready.gatherers.performance.engine import GeneratorLag
+from launchready.core.findings import Severity, Status
 from launchready.gatherers.performance.facts import (
     ConcurrencyCurve,
     EmailCoupling,
@@ -18,7 +17,7 @@ from launchready.gatherers.performance.facts import (
     PlanNode,
     QueryPlanFact,
 )
-from launchready.gatherers.performance.histogram import LatencySummary
+from launchready.gatherers.performance.histogram import GeneratorLag, LatencySummary
 
 
 def s(p95: float, p50: float | None = None, count: int = 100, errors: int = 0) -> LatencySummary:
@@ -141,3 +140,51 @@ def test_email_inside_the_request() -> None:
 def test_generator_lag_is_reported() -> None:
     busy = GeneratorHealth(GeneratorLag(100, 1.0, 25.0, 40.0), 0, 100, 5.0)
     assert status(P.generator_lag, busy) == [Status.WARN]
+
+
+def test_two_users_is_not_passed_without_both_levels() -> None:
+    only_eight = ConcurrencyCurve("save", "write", 500, 1.5, (Level(1, s(55)), Level(8, s(400))))
+    [verdict] = P.two_users.evaluate(only_eight)
+    assert verdict.status is Status.SKIPPED and "2 users not measured" in verdict.evidence
+    empty = ConcurrencyCurve("save", "write", 500, 1.5, (Level(1, s(55)), Level(2, s(0, count=0))))
+    [verdict] = P.two_users.evaluate(empty)
+    assert (
+        verdict.status is Status.ERROR and "no request completed with 2 users" in verdict.evidence
+    )
+
+
+def test_two_users_needs_a_rise_of_20_ms_and_a_tenth_of_the_target() -> None:
+    # 100 → 180 ms is 1.8 × and +80 ms, but a page's target is 2 s: under 10% of it.
+    page = ConcurrencyCurve("home", "page", 2000, 1.5, (Level(1, s(100)), Level(2, s(180))))
+    assert status(P.two_users, page) == [Status.PASS]
+    slower = ConcurrencyCurve("home", "page", 2000, 1.5, (Level(1, s(100)), Level(2, s(320))))
+    assert status(P.two_users, slower) == [Status.FAIL]
+
+
+def test_background_evidence_names_the_jobs_failures_and_the_rate() -> None:
+    rows = (InterferenceRow("save", "write", 500, 54, s(1400)),)
+    bg = Interference("csv export", "/e.csv", 5, 2, 1, rows, (("200", 2), ("500", 1)), 24.0)
+    [verdict] = P.background_jobs.evaluate(bg)
+    assert verdict.status is Status.FAIL
+    assert "2 runs completed, 1 failed" in verdict.evidence
+    assert "24 requests/s" in verdict.evidence
+
+
+def test_query_plan_leads_without_a_proven_index_are_not_must_fix() -> None:
+    [no_index] = P.query_plan.evaluate(plan(None))
+    assert no_index.status is Status.WARN and no_index.severity is Severity.MEDIUM
+    after = (PlanNode(0, "Index Scan", "t", "Index Name: i"),)
+    weak = IndexProof("CREATE INDEX i ON t (c)", "hypopg", 2000.0, 1500.0, after)
+    [not_enough] = P.query_plan.evaluate(plan(weak))
+    assert not_enough.status is Status.WARN and not_enough.severity is Severity.LOW
+
+
+def test_facts_do_not_reach_into_the_engine() -> None:
+    import ast
+    from pathlib import Path
+
+    from launchready.gatherers.performance import facts
+
+    tree = ast.parse(Path(facts.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "launchready.gatherers.performance.engine" not in imported

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -39,8 +40,12 @@ def test_the_serialised_update_is_flagged_by_the_two_users_check(report: Report)
 
 def test_the_export_is_flagged_for_slowing_requests(report: Report) -> None:
     flagged = failing(report, "performance.background-jobs")
-    assert any(t.startswith("update client") for t in flagged)
+    [update] = [evidence for target, evidence in flagged.items() if target.startswith("update")]
     assert all("csv export" in evidence for evidence in flagged.values())
+    # Updates wait for the export's read lock: not a borderline p95 but a stall, counted for
+    # every update that was due during it (target 500 ms).
+    p95 = re.search(r"p95 (\d+) ms", update)
+    assert p95 is not None and int(p95.group(1)) >= 1000, update
 
 
 def test_activity_logs_get_an_index_on_client_id_with_before_and_after(report: Report) -> None:

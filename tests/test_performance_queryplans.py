@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import sqlite3
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import create_engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from launchready.config.errors import ConfigError
+from launchready.config.loader import parse_config
 from launchready.config.model import AuditConfig, DatabaseConfig
+from launchready.core.findings import Stage, Status
+from launchready.engine import run_audit
 from launchready.gatherers.performance.queryplans import (
     explain,
     gather_query_plans,
     sqlalchemy_url,
 )
 
+T = TypeVar("T")
 QUERY = "SELECT * FROM activity_logs WHERE client_id = 42 ORDER BY created_at DESC LIMIT 50"
 
 
@@ -125,3 +138,109 @@ def test_postgresql_cost_before_and_after_and_nothing_left(postgres_url: str) ->
 @pytest.mark.parametrize("url", ["postgres://u@h/db", "postgresql://u@h/db"])
 def test_postgres_urls_use_psycopg3(url: str) -> None:
     assert sqlalchemy_url(url).startswith("postgresql+psycopg://")
+
+
+# --- time limits ------------------------------------------------------------------------
+
+
+def bounded(work: Callable[[], T], limit_s: float) -> tuple[T, float]:
+    """Run ``work`` in a thread and give up after ``limit_s``: a hang fails, not blocks."""
+    box: list[T] = []
+    started = time.monotonic()
+    thread = threading.Thread(target=lambda: box.append(work()), daemon=True)
+    thread.start()
+    thread.join(limit_s)
+    assert box, f"still running after {limit_s:g} s"
+    return box[0], time.monotonic() - started
+
+
+def test_a_database_that_accepts_and_never_answers_is_an_error_within_the_limit() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes handshakes; nobody ever reads or writes
+        port = silent.getsockname()[1]
+        config = AuditConfig(
+            database=DatabaseConfig(url=f"postgresql://u@127.0.0.1:{port}/app", hot_queries=[QUERY])
+        )
+        [outcome], elapsed = bounded(lambda: gather_query_plans(config, timeout_s=2), 20)
+    assert outcome.status.value == "error" and "cannot connect" in outcome.reason
+    assert elapsed < 10
+
+
+def test_the_audit_passes_its_time_limit_to_the_query_plans() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        config = AuditConfig(
+            database=DatabaseConfig(url=f"postgresql://u@127.0.0.1:{port}/app", hot_queries=[QUERY])
+        )
+        report, elapsed = bounded(
+            lambda: asyncio.run(run_audit(config, [Stage.PERFORMANCE], timeout_s=2)), 30
+        )
+    [plan] = [f for f in report.findings if f.id == "performance.query-plan"]
+    assert plan.status is Status.ERROR and "cannot connect" in plan.evidence
+    assert elapsed < 15
+
+
+def test_a_slow_sqlite_query_is_interrupted_at_the_limit(tmp_path: Path) -> None:
+    url = sqlite_db(tmp_path / "app.db", 20_000)
+    # A full scan of a large table (so it gets timed) whose subquery pairs every row with
+    # every other: hundreds of millions of steps, minutes of work.
+    slow = (
+        "SELECT * FROM activity_logs WHERE client_id = 42 AND "
+        "(SELECT count(*) FROM activity_logs a, activity_logs b WHERE a.id > b.id) > 0"
+    )
+    config = AuditConfig(database=DatabaseConfig(url=url, hot_queries=[slow]))
+    [outcome], elapsed = bounded(lambda: gather_query_plans(config, timeout_s=1), 60)
+    assert outcome.status.value == "error" and "time limit" in outcome.reason
+    assert elapsed < 10
+    assert indexes(tmp_path / "app.db") == []  # the trial index went with the rollback
+
+
+# --- only reads ---------------------------------------------------------------------------
+
+
+def actions(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {r[0] for r in db.execute("SELECT DISTINCT action FROM activity_logs")}
+
+
+UPDATE = "UPDATE activity_logs SET action = 'changed' WHERE client_id = 42"
+
+
+def test_hot_queries_that_write_are_refused_when_the_config_loads() -> None:
+    text = (
+        '[database]\nurl = "sqlite:///app.db"\nhot_queries = [\n'
+        '  "SELECT * FROM activity_logs WHERE client_id = 1",\n'
+        f'  "{UPDATE}",\n]\n'
+    )
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, path="launchready.toml")
+    assert "launchready.toml:3" in str(err.value) and "database.hot_queries" in str(err.value)
+    assert "UPDATE" in str(err.value)
+    for sql in (
+        "WITH gone AS (DELETE FROM activity_logs RETURNING id) SELECT * FROM gone",
+        "SELECT * INTO copy FROM activity_logs",
+        "SELECT 1; DELETE FROM activity_logs",
+    ):
+        with pytest.raises(ValidationError):
+            DatabaseConfig(url="postgresql://u@h/db", hot_queries=[sql])
+    read = "WITH recent AS (SELECT * FROM activity_logs) SELECT * FROM recent UNION SELECT * FROM x"
+    assert DatabaseConfig(hot_queries=[read]).hot_queries == [read]
+
+
+def test_a_write_that_bypassed_the_config_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    url = sqlite_db(path, 20_000)
+    sneaked = DatabaseConfig.model_construct(
+        url=url, hot_queries=[UPDATE], allow_production=False, large_table_rows=10_000
+    )
+    [outcome] = gather_query_plans(AuditConfig.model_construct(database=sneaked))
+    assert outcome.status.value == "error" and "refused" in outcome.reason
+    # And below that check: timing runs with writes refused, inside rolled-back transactions.
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with pytest.raises(SQLAlchemyError, match="readonly"):
+        explain(engine, UPDATE, "hot_queries", 10_000)
+    engine.dispose()
+    assert actions(path) == {"x"} and indexes(path) == []

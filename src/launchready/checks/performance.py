@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from launchready.checks.base import Verdict, check
-from launchready.core.findings import Harm, Severity, Stage
+from launchready.core.findings import Harm, Severity, Stage, Status
 from launchready.gatherers.performance.facts import (
     BACKGROUND,
     CONCURRENCY,
@@ -110,8 +110,13 @@ def two_users(c: ConcurrencyCurve) -> Verdict:
     one, two = c.at(1), c.at(2)
     curve = ", ".join(f"{lv.users} → {lv.summary.p95_ms:.0f} ms" for lv in c.levels)
     evidence = f"p95 by users at once: {curve}"
-    if one is None or two is None or one.count == 0 or two.count == 0:
-        return Verdict.ok(f"{evidence} (1 and 2 users not both measured)")
+    # Not measured is not fine: without both levels there is nothing to compare.
+    if one is None or two is None:
+        missing = "1 user" if one is None else "2 users"
+        return Verdict(Status.SKIPPED, f"{evidence}; {missing} not measured")
+    if one.count == 0 or two.count == 0:
+        empty = "1 user" if one.count == 0 else "2 users"
+        return Verdict(Status.ERROR, f"{evidence}; no request completed with {empty}")
     ratio = two.p95_ms / max(one.p95_ms, 0.001)
     rise = two.p95_ms - one.p95_ms
     evidence += f"; 2 users = {ratio:.2f} × 1 user (limit {c.ratio_limit:g} ×)"
@@ -135,8 +140,15 @@ def two_users(c: ConcurrencyCurve) -> Verdict:
     references=[ROADMAP, "https://www.sqlite.org/wal.html"],
 )
 def background_jobs(bg: Interference) -> Iterator[Verdict]:
-    """Fail past the endpoint's target; warn when p95 more than doubles within it."""
-    job = f"while {bg.job} ({bg.path}) ran for {bg.window_s:g} s ({bg.job_runs} runs completed)"
+    """Fail past the endpoint's target; warn when p95 more than doubles within it.
+
+    The requests arrived at a constant rate (open model), each timed from when it was due,
+    so a stall counts for every request that should have been sent during it."""
+    runs = f"{bg.job_runs} run{'s' if bg.job_runs != 1 else ''} completed"
+    if bg.job_errors:
+        runs += f", {bg.job_errors} failed"
+    sent = f"; {bg.rate:g} requests/s sent on schedule" if bg.rate else ""
+    job = f"while {bg.job} ({bg.path}) ran for {bg.window_s:g} s ({runs}{sent})"
     for row in bg.rows:
         during = row.during
         target = f"{row.endpoint} (target p95 < {row.target_ms:.0f} ms)"
@@ -183,7 +195,10 @@ def payload(p: Payload) -> Verdict:
     textual = any(t in p.content_type for t in ("json", "text", "xml", "javascript"))
     if textual and p.decoded_bytes > COMPRESSIBLE_BYTES and not p.content_encoding:
         problems.append("no compression although the request accepted gzip")
-    size = f"{p.wire_bytes:,} bytes on the wire, {p.decoded_bytes:,} decoded"
+    at_least = "at least " if p.truncated else ""  # the probe keeps no more than its limit
+    size = f"{p.wire_bytes:,} bytes on the wire, {at_least}{p.decoded_bytes:,} decoded" + (
+        " (the probe's size limit)" if p.truncated else ""
+    )
     evidence = f"GET {p.path} → {p.status}, {size}" + (
         f", {items} items" if p.largest_list is not None else ""
     )
@@ -233,8 +248,10 @@ def query_plan(q: QueryPlanFact) -> Verdict:
     tables = ", ".join(f"{t} ({n:,} rows)" for t, n in large)
     evidence = f"full scan of {tables} ({q.source}); {plan}"
     proof = q.proof
+    # Dexter's rule: only a proven index is a must-fix; the rest is a lead to follow.
     if proof is None:
-        return Verdict.warn(f"{evidence}; {q.note or 'no index could be proposed'}")
+        note = q.note or "no index could be proposed"
+        return Verdict.warn(f"{evidence}; {note}", severity=Severity.MEDIUM)
     after = " / ".join(n.detail or n.operation for n in proof.plan_after)
     evidence += f"; with `{proof.statement}` ({proof.method}): {after}"
     gained = False
@@ -252,7 +269,9 @@ def query_plan(q: QueryPlanFact) -> Verdict:
     )
     if gained:
         return Verdict.fail(evidence)
-    return Verdict.warn(evidence + "; the index did not help enough to recommend it")
+    return Verdict.warn(
+        evidence + "; the index did not help enough to recommend it", severity=Severity.LOW
+    )
 
 
 @check(

@@ -8,12 +8,14 @@ starts without an end).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -75,7 +77,11 @@ def make_plan(config: AuditConfig, args: argparse.Namespace) -> Plan:
             raise ConfigError(f"--url {args.url!r} is not an http(s) URL")
         base = f"{parts.scheme}://{parts.netloc}"
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        endpoints = [EndpointConfig(name=path, path=path)]
+        try:
+            endpoints = [EndpointConfig(name=path, path=path)]
+        except ValidationError as exc:  # "//x": it would read as another host in a URL
+            why = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise ConfigError(f"--url {args.url!r}: {why}") from None
     else:
         base = perf.base_url or ""
         endpoints = list(perf.endpoints)
@@ -96,11 +102,19 @@ def make_plan(config: AuditConfig, args: argparse.Namespace) -> Plan:
         raise ConfigError(
             f"--rate must be positive and rate × duration at most {perf.max_requests:,} requests"
         )
+    if rate is not None and rate * duration < 1:
+        raise ConfigError(
+            f"--rate {rate:g} × --duration {duration:g} s is less than one request: raise either"
+        )
     users = args.users if args.users is not None else max(perf.users)
     if not 1 <= users <= perf.max_connections:
         raise ConfigError(f"--users must be from 1 to {perf.max_connections}")
     think = args.think_time if args.think_time is not None else perf.think_time_s
-    return Plan(Origin.parse(base), endpoints, rate, users, duration, max(0.0, think))
+    try:
+        origin = Origin.parse(base)
+    except ValueError as exc:  # a port out of range, say
+        raise ConfigError(f"--url {base!r}: {exc}") from None
+    return Plan(origin, endpoints, rate, users, duration, max(0.0, think))
 
 
 class LiveView:
@@ -165,8 +179,10 @@ def run_load(plan: Plan, config: AuditConfig, network: Network) -> PhaseResult:
             if live.enabled:
                 live.live.stop()
 
+    # The open model pools connections up to the cap; the closed model holds one per user.
+    sockets = perf.max_connections if plan.rate is not None else plan.users
     try:
-        return run_isolated(main, connections=perf.max_connections)
+        return run_isolated(main, connections=sockets)
     except (HttpError, OSError) as exc:
         raise ConfigError(f"cannot start the load test: {exc}") from None
 
@@ -284,9 +300,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(text)
     elif args.output:
-        console = Console(file=open(args.output, "w", encoding="utf-8"), width=120)  # noqa: SIM115
-        print_terminal(console, data)
-        console.file.close()
+        buffer = io.StringIO()
+        print_terminal(Console(file=buffer, width=120), data)
+        write_text(args.output, buffer.getvalue())
     else:
         print_terminal(stdout_console(), data)
     return EXIT_OK if data["passed"] else EXIT_MISSED

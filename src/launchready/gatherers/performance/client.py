@@ -23,6 +23,9 @@ from launchready import __version__
 from launchready.gatherers.network import Network
 
 MAX_HEAD = 64 * 1024
+# A kept body, and a kept body once decompressed, stop growing here (the bytes past it are
+# still read and counted): a huge answer, or a small gzip bomb, must not exhaust memory.
+KEEP_LIMIT = 64 * 1024 * 1024
 USER_AGENT = f"launchready/{__version__} (load test)"
 _IDLE, _HEAD, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILER, _UNTIL_CLOSE = range(8)
 
@@ -57,15 +60,18 @@ class Origin:
 
 
 class Reply:
-    """One response: status, framing facts and, on request, the (decoded) body."""
+    """One response: status, framing facts and, on request, the (decoded) body.
 
-    __slots__ = ("status", "head", "body_bytes", "body")
+    ``body`` holds at most the request's keep limit; ``body_bytes`` counts every byte."""
+
+    __slots__ = ("status", "head", "body_bytes", "body", "truncated")
 
     def __init__(self, status: int, head: bytes) -> None:
         self.status = status
         self.head = head
         self.body_bytes = 0
         self.body: bytes | None = None
+        self.truncated = False  # the body (or its decoded text) was cut at the limit
 
     def headers(self) -> list[tuple[str, str]]:
         out = []
@@ -83,12 +89,25 @@ class Reply:
     def has_set_cookie(self) -> bool:
         return b"\nset-cookie:" in self.head.lower()
 
-    def text(self) -> str:
+    def text(self, limit: int = KEEP_LIMIT) -> str:
+        return self.decoded(limit).decode("utf-8", "replace")
+
+    def decoded(self, limit: int = KEEP_LIMIT) -> bytes:
+        """The body decompressed, at most ``limit`` bytes of it."""
         body = self.body or b""
         encoding = (self.header("content-encoding") or "").lower()
         if encoding in ("gzip", "deflate"):
-            body = zlib.decompress(body, 47)  # 47: zlib or gzip header, auto-detected
-        return body.decode("utf-8", "replace")
+            inflater = zlib.decompressobj(47)  # 47: zlib or gzip header, auto-detected
+            try:
+                body = inflater.decompress(body, limit)
+            except zlib.error:
+                pass  # not what it claims to be: read it as it came
+            else:
+                if inflater.unconsumed_tail:
+                    self.truncated = True
+        elif len(body) > limit:
+            body, self.truncated = body[:limit], True
+        return body
 
 
 Callback = Callable[[Reply | None, BaseException | None], None]
@@ -124,6 +143,7 @@ class HttpConnection(asyncio.Protocol):
         self._head_only = False
         self._close_after = False
         self._kept: list[bytes] = []
+        self._keep_room = 0  # bytes of this body still to keep
         # Download speed limit (bytes/s) for background jobs: a person's export arrives at
         # their connection's speed, not loopback's, and holds the server's cursor that long.
         self.throttle_bps: float | None = None
@@ -172,7 +192,13 @@ class HttpConnection(asyncio.Protocol):
 
     # --- use ---------------------------------------------------------------------------
     def request(
-        self, data: bytes, callback: Callback, *, keep_body: bool = False, head: bool = False
+        self,
+        data: bytes,
+        callback: Callback,
+        *,
+        keep_body: bool = False,
+        head: bool = False,
+        keep_limit: int = KEEP_LIMIT,
     ) -> None:
         if self.closed or self.transport is None:
             callback(None, HttpError("connection closed"))
@@ -180,6 +206,7 @@ class HttpConnection(asyncio.Protocol):
         self.busy = True
         self._callback = callback
         self._keep = keep_body
+        self._keep_room = keep_limit
         self._head_only = head
         self._state = _HEAD
         self._kept = []
@@ -274,7 +301,12 @@ class HttpConnection(asyncio.Protocol):
         assert self._reply is not None
         self._reply.body_bytes += n
         if self._keep:
-            self._kept.append(bytes(buf[:n]))
+            keep = min(n, self._keep_room)
+            if keep:
+                self._kept.append(bytes(buf[:keep]))
+                self._keep_room -= keep
+            if keep < n:
+                self._reply.truncated = True
         del buf[:n]
 
     def _finish(self) -> None:
@@ -320,7 +352,12 @@ async def connect(network: Network, origin: Origin, timeout_s: float) -> HttpCon
 
 
 async def exchange(
-    conn: HttpConnection, data: bytes, timeout_s: float, *, keep_body: bool = False
+    conn: HttpConnection,
+    data: bytes,
+    timeout_s: float,
+    *,
+    keep_body: bool = False,
+    keep_limit: int = KEEP_LIMIT,
 ) -> Reply:
     """One request as a coroutine (logins and probes; the load loop uses callbacks)."""
     future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
@@ -333,7 +370,9 @@ async def exchange(
         else:
             future.set_exception(exc or HttpError("no answer"))
 
-    conn.request(data, done, keep_body=keep_body)
+    # A HEAD answer announces the GET's Content-Length but carries no body.
+    head = data.startswith(b"HEAD ")
+    conn.request(data, done, keep_body=keep_body, head=head, keep_limit=keep_limit)
     try:
         return await asyncio.wait_for(future, timeout_s)
     except TimeoutError:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import selectors
-from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+import threading
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hdrh.histogram import HdrHistogram
 
@@ -33,37 +34,35 @@ from launchready.gatherers.performance.client import (
     Reply,
     connect,
 )
-from launchready.gatherers.performance.histogram import Recorder
+from launchready.gatherers.performance.histogram import GeneratorLag, Recorder
 from launchready.gatherers.performance.session import Spec, VirtualUser, log_in
 
 T = TypeVar("T")
 SWEEP_S = 0.05  # how often in-flight requests are checked against their timeout
+STOP_POLL_S = 0.05  # how often an isolated run looks at its stop event
 ERROR_BACKOFF_S = 0.05  # a closed-model user whose request failed waits before the next
 # epoll waits in whole milliseconds (rounded up), select() in microseconds; the scheduler
 # wakes this much early and sends then, measuring that request from its actual send.
 EARLY_S = {"select": 0.0003, "epoll": 0.0011}
 SELECT_LIMIT = 500  # select() handles descriptors below 1024; keep well under
+CUT_OFF = "cut off"  # the status of a request still unanswered when its phase ended
 
 
-@dataclass(frozen=True)
-class GeneratorLag:
-    """How late the generator sent, relative to when each request was due."""
+@dataclass
+class JobRuns:
+    """One background job's runs in a window: only successful runs count as runs."""
 
-    count: int
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-
-    def brief(self) -> str:
-        return f"generator lag p99 {self.p99_ms:.1f} ms, max {self.max_ms:.1f} ms"
+    runs: int = 0
+    errors: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
 class PhaseResult:
     recorders: dict[str, Recorder]
     lag: GeneratorLag
-    background: dict[str, tuple[int, int]] = field(default_factory=dict)  # runs, errors
-    cut_off: int = 0  # requests still in flight when the drain limit was reached
+    background: dict[str, JobRuns] = field(default_factory=dict)
+    cut_off: int = 0  # requests still unanswered when the drain limit was reached
 
 
 class LagRecorder:
@@ -94,20 +93,59 @@ def describe(exc: BaseException | None) -> str:
     return "connection error"
 
 
-def run_isolated(factory: Callable[[], Awaitable[T]], *, connections: int) -> T:
+def run_isolated(
+    factory: Callable[[], Awaitable[T]],
+    *,
+    connections: int,
+    stop: threading.Event | None = None,
+) -> T:
     """Run load on an event loop of its own (call from a worker thread).
 
     Its own loop keeps other gatherers' coroutines out of the timing; with few enough
-    connections it uses select(), whose timeouts are precise to the microsecond.
+    sockets (``connections``: the most the run opens at once) it uses select(), whose
+    timeouts are precise to the microsecond.
+
+    Cancelling the coroutine that waits for this thread does not stop the thread: the
+    caller sets ``stop`` instead, and the run's task is cancelled within STOP_POLL_S, so
+    its phases abort their connections and no request is sent after that.
     """
     if connections <= SELECT_LIMIT:
         loop: asyncio.AbstractEventLoop = asyncio.SelectorEventLoop(selectors.SelectSelector())
     else:
         loop = asyncio.new_event_loop()
+
+    async def main() -> T:
+        return await factory()
+
+    task = loop.create_task(main())
+    if stop is not None:
+
+        def watch() -> None:
+            if stop.is_set():
+                task.cancel()
+            elif not task.done():
+                loop.call_later(STOP_POLL_S, watch)
+
+        loop.call_soon(watch)
     try:
-        return loop.run_until_complete(factory())
+        return loop.run_until_complete(task)
     finally:
+        _wind_down(loop)
         loop.close()
+
+
+def _wind_down(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is left (connects, reconnects) and let aborted transports close their
+    sockets: both happen in callbacks that a closed loop would never run."""
+    leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in leftovers:
+        t.cancel()
+
+    async def settle() -> None:
+        await asyncio.gather(*leftovers, return_exceptions=True)
+        await asyncio.sleep(0)
+
+    loop.run_until_complete(settle())
 
 
 class LoadEngine:
@@ -122,6 +160,7 @@ class LoadEngine:
         bucket_s: float = 0.25,
         origin_time: float | None = None,
         on_tick: Callable[[], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.network = network
         self.origin = origin
@@ -133,6 +172,13 @@ class LoadEngine:
         self.on_tick = on_tick
         self._origin_time = origin_time
         self._inflight: dict[HttpConnection, float] = {}
+        # Set from another thread (Ctrl-C in the audit): every phase ends at once and no
+        # callback sends another request.
+        self.stop = stop or threading.Event()
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop.is_set()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -163,7 +209,16 @@ class LoadEngine:
     async def users(
         self, count: int, login: LoginConfig | None, first: int = 0
     ) -> list[VirtualUser]:
-        return list(await asyncio.gather(*(self.user(first + i, login) for i in range(count))))
+        made = await asyncio.gather(
+            *(self.user(first + i, login) for i in range(count)), return_exceptions=True
+        )
+        failed = [m for m in made if isinstance(m, BaseException)]
+        if failed:
+            for m in made:  # one refused sign-in ends the run: close the others' sockets
+                if isinstance(m, VirtualUser) and m.conn is not None:
+                    m.conn.abort()
+            raise failed[0]
+        return [m for m in made if isinstance(m, VirtualUser)]
 
     # --- shared plumbing ---------------------------------------------------------------
     def _send(
@@ -177,14 +232,15 @@ class LoadEngine:
         self.sent += 1
         data = vu.request_bytes(spec, n)
         self._inflight[conn] = self.loop.time() + self.timeout_s
-        conn.request(data, on_reply)
+        # A HEAD answer announces the GET's Content-Length but carries no body.
+        conn.request(data, on_reply, head=spec.method == "HEAD")
 
     def _sweep(self, stop: asyncio.Event, ticks: list[int]) -> None:
         now = self.loop.time()
         for conn, deadline in list(self._inflight.items()):
-            if now > deadline:
+            if now > deadline or self.stopped:
                 self._inflight.pop(conn, None)
-                conn.abort(f"no answer within {self.timeout_s:g} s")
+                conn.abort(f"no answer within {self.timeout_s:g} s" if now > deadline else None)
         ticks[0] += 1
         if self.on_tick is not None and ticks[0] % int(1 / SWEEP_S) == 0:
             self.on_tick()
@@ -197,6 +253,76 @@ class LoadEngine:
         except (HttpError, OSError) as exc:
             return exc
         return None
+
+    def _spawn(self, tasks: set[asyncio.Task[Any]], coro: Coroutine[Any, Any, None]) -> None:
+        """A task the phase keeps (the loop holds only weak references) and cancels at its end."""
+        task = self.loop.create_task(coro)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def _background(
+        self,
+        jobs: Sequence[tuple[VirtualUser, Spec]],
+        bps: float | None,
+        tasks: set[asyncio.Task[Any]],
+    ) -> tuple[dict[str, JobRuns], Callable[[], None]]:
+        """Loop each job back to back on its own connection, at ``bps`` download speed,
+        unrecorded except its runs and answers; returns the counts and a stop function."""
+        loop = self.loop
+        ended = [False]
+        counts = {spec.name: JobRuns() for _, spec in jobs}
+
+        def run(vu: VirtualUser, spec: Spec) -> None:
+            job = counts[spec.name]
+
+            def issue() -> None:
+                if ended[0] or self.stopped or self.sent >= self.max_requests:
+                    return
+                conn = vu.conn
+                if conn is None or conn.closed:
+                    self._spawn(tasks, reconnect_then())
+                    return
+                conn.throttle_bps = bps
+
+                def done(reply: Reply | None, exc: BaseException | None) -> None:
+                    self._inflight.pop(conn, None)
+                    if ended[0]:
+                        return  # cut off at the end of the window: not a failure
+                    if reply is not None and reply.status < 400:
+                        job.runs += 1
+                        job.statuses[str(reply.status)] += 1
+                        vu.absorb(reply)
+                        loop.call_soon(issue)
+                        return
+                    job.errors += 1
+                    job.statuses[str(reply.status) if reply is not None else describe(exc)] += 1
+                    loop.call_later(ERROR_BACKOFF_S, issue)
+
+                self._send(conn, vu, spec, done)
+                # A background job may legitimately take longer than one request's limit.
+                self._inflight.pop(conn, None)
+
+            async def reconnect_then() -> None:
+                exc = await self._reconnect(vu)
+                if exc is None:
+                    issue()
+                elif not ended[0]:
+                    job.errors += 1
+                    job.statuses[describe(exc)] += 1
+                    loop.call_later(ERROR_BACKOFF_S, issue)
+
+            issue()
+
+        for vu, spec in jobs:
+            run(vu, spec)
+
+        def stop() -> None:
+            ended[0] = True
+            for vu, _ in jobs:
+                if vu.conn is not None and vu.conn.busy:
+                    vu.conn.abort()
+
+        return counts, stop
 
     # --- closed model ------------------------------------------------------------------
     async def closed(
@@ -219,9 +345,13 @@ class LoadEngine:
         soft_end = started + duration_s
         hard_end = started + (3 * duration_s if min_requests else duration_s)
         completed = [0]
+        ended = [False]
+        tasks: set[asyncio.Task[Any]] = set()
 
         def over() -> bool:
             now = loop.time()
+            if ended[0] or self.stopped:
+                return True
             if now >= hard_end or self.sent >= self.max_requests:
                 return True
             return now >= soft_end and completed[0] >= min_requests
@@ -229,8 +359,6 @@ class LoadEngine:
         active = [len(plan)]
         all_done = loop.create_future()
         stop_sweep = asyncio.Event()
-        bg_stop = [False]
-        bg_counts: dict[str, list[int]] = {spec.name: [0, 0] for _, spec in background}
 
         def finished() -> None:
             active[0] -= 1
@@ -246,7 +374,7 @@ class LoadEngine:
                     return
                 conn = vu.conn
                 if conn is None or conn.closed:
-                    loop.create_task(reconnect_then(intended))
+                    self._spawn(tasks, reconnect_then(intended))
                     return
                 spec = specs[turn[0] % len(specs)]
                 turn[0] += 1
@@ -258,6 +386,8 @@ class LoadEngine:
                 def done(reply: Reply | None, exc: BaseException | None) -> None:
                     now = loop.time()
                     self._inflight.pop(conn, None)
+                    if ended[0]:
+                        return  # aborted when the phase ended; the phase is already summed up
                     completed[0] += 1
                     if reply is not None:
                         vu.absorb(reply)
@@ -277,6 +407,8 @@ class LoadEngine:
 
             async def reconnect_then(intended: float) -> None:
                 exc = await self._reconnect(vu)
+                if ended[0]:
+                    return
                 if exc is not None:
                     spec = specs[turn[0] % len(specs)]
                     recorders[spec.name].record(intended, loop.time(), "connect error", True)
@@ -287,47 +419,9 @@ class LoadEngine:
 
             issue(loop.time())
 
-        def run_background(vu: VirtualUser, spec: Spec) -> None:
-            counts = bg_counts[spec.name]
-
-            def issue() -> None:
-                if bg_stop[0] or self.sent >= self.max_requests:
-                    return
-                conn = vu.conn
-                if conn is None or conn.closed:
-                    loop.create_task(reconnect_then())
-                    return
-                conn.throttle_bps = background_bps
-
-                def done(reply: Reply | None, exc: BaseException | None) -> None:
-                    self._inflight.pop(conn, None)
-                    if bg_stop[0]:
-                        return  # cut off at the end of the window: not a failure
-                    counts[0] += 1
-                    if reply is None or reply.status >= 400:
-                        counts[1] += 1
-                        loop.call_later(ERROR_BACKOFF_S, issue)
-                    else:
-                        vu.absorb(reply)
-                        loop.call_soon(issue)
-
-                self._send(conn, vu, spec, done)
-                # A background job may legitimately take longer than one request's limit.
-                self._inflight.pop(conn, None)
-
-            async def reconnect_then() -> None:
-                if await self._reconnect(vu) is None:
-                    issue()
-                else:
-                    counts[1] += 1
-                    loop.call_later(ERROR_BACKOFF_S, issue)
-
-            issue()
-
         ticks = [0]
         loop.call_soon(self._sweep, stop_sweep, ticks)
-        for vu, spec in background:
-            run_background(vu, spec)
+        bg_counts, stop_background = self._background(background, background_bps, tasks)
         for i, (vu, specs) in enumerate(plan):
             run_user(vu, specs, i)
         cut_off = 0
@@ -337,20 +431,15 @@ class LoadEngine:
         except TimeoutError:
             cut_off = len(self._inflight)
         finally:
-            bg_stop[0] = True
+            ended[0] = True
+            stop_background()
             stop_sweep.set()
-            for vu, _ in background:
-                if vu.conn is not None and vu.conn.busy:
-                    vu.conn.abort()
+            for task in list(tasks):
+                task.cancel()
             for conn in list(self._inflight):
                 conn.abort()
             self._inflight.clear()
-        return PhaseResult(
-            recorders,
-            lag.result(),
-            {name: (c[0], c[1]) for name, c in bg_counts.items()},
-            cut_off,
-        )
+        return PhaseResult(recorders, lag.result(), bg_counts, cut_off)
 
     # --- open model --------------------------------------------------------------------
     async def open(
@@ -360,57 +449,76 @@ class LoadEngine:
         rate: float,
         duration_s: float,
         recorders: dict[str, Recorder],
+        *,
+        connections: int | None = None,
+        background: Sequence[tuple[VirtualUser, Spec]] = (),
+        background_bps: float | None = None,
     ) -> PhaseResult:
         """``rate`` requests per second for ``duration_s``, cycling through ``specs`` and
-        through the users' identities; connections are pooled up to the cap."""
+        through the users' identities; connections are pooled up to ``connections`` (at
+        most the engine's cap). Background jobs loop meanwhile, as in ``closed``.
+
+        Every scheduled request ends in the histogram: answered, failed, or — still
+        waiting for a connection or an answer when the drain limit is reached — as a
+        "cut off" error whose latency runs from its intended start to the cut-off.
+        Leaving those out would hide exactly the slowest requests."""
         loop = self.loop
         lag = LagRecorder()
-        total = min(int(rate * duration_s), self.max_requests - self.sent)
+        cap = min(self.max_connections, connections or self.max_connections)
+        total = max(0, min(int(rate * duration_s), self.max_requests - self.sent))
         interval = 1.0 / rate
         idle: list[HttpConnection] = [vu.conn for vu in users if vu.conn and not vu.conn.closed]
         opened = [len(idle)]
-        waiting: deque[tuple[int, float]] = deque()
+        waiting: deque[int] = deque()  # dispatched at the cap: latency keeps counting
+        unanswered: dict[int, float] = {}  # request index → intended start, until recorded
         pending = [total]
         all_done = loop.create_future()
         stop_sweep = asyncio.Event()
+        ended = [False]
+        tasks: set[asyncio.Task[Any]] = set()
         if total <= 0:
             all_done.set_result(None)
 
-        def complete() -> None:
+        def record(i: int, start: float, status: str, error: bool) -> None:
+            unanswered.pop(i, None)
+            recorders[specs[i % len(specs)].name].record(start, loop.time(), status, error)
             pending[0] -= 1
             if pending[0] <= 0 and not all_done.done():
                 all_done.set_result(None)
 
-        def send(conn: HttpConnection, i: int, intended: float) -> None:
+        def send(conn: HttpConnection, i: int) -> None:
+            if ended[0]:
+                conn.abort()  # a connection that came up after the cut-off
+                return
+            intended = unanswered[i]
             vu = users[i % len(users)]
             spec = specs[i % len(specs)]
             sent = loop.time()
             lag.record(max(0.0, sent - intended))
             start = min(intended, sent)
-            rec = recorders[spec.name]
 
             def done(reply: Reply | None, exc: BaseException | None) -> None:
-                now = loop.time()
                 self._inflight.pop(conn, None)
+                if ended[0]:
+                    return  # already recorded as cut off
                 if reply is not None:
                     vu.absorb(reply)
-                    rec.record(start, now, str(reply.status), reply.status >= 400)
+                    record(i, start, str(reply.status), reply.status >= 400)
                 else:
-                    rec.record(start, now, describe(exc), True)
-                complete()
+                    record(i, start, describe(exc), True)
                 if not conn.closed:
                     if waiting:
-                        loop.call_soon(send, conn, *waiting.popleft())
+                        loop.call_soon(send, conn, waiting.popleft())
                     else:
                         idle.append(conn)
                 else:
                     opened[0] -= 1
                     if waiting:
-                        fresh(*waiting.popleft())
+                        fresh(waiting.popleft())
 
             self._send(conn, vu, spec, done)
 
-        def fresh(i: int, intended: float) -> None:
+        def fresh(i: int) -> None:
             opened[0] += 1
 
             async def go() -> None:
@@ -418,47 +526,64 @@ class LoadEngine:
                     conn = await connect(self.network, self.origin, self.timeout_s)
                 except (HttpError, OSError) as exc:
                     opened[0] -= 1
-                    spec = specs[i % len(specs)]
-                    recorders[spec.name].record(intended, loop.time(), describe(exc), True)
-                    complete()
+                    if ended[0]:
+                        return
+                    record(i, unanswered[i], describe(exc), True)
+                    # The slot is free again: without this, the requests queued behind a
+                    # failed connect would wait until the cut-off.
+                    if waiting:
+                        fresh(waiting.popleft())
                     return
-                send(conn, i, intended)
+                send(conn, i)
 
-            loop.create_task(go())
+            self._spawn(tasks, go())
 
         def dispatch(i: int, intended: float) -> None:
+            unanswered[i] = intended
             while idle:
                 conn = idle.pop()
                 if not conn.closed:
-                    send(conn, i, intended)
+                    send(conn, i)
                     return
                 opened[0] -= 1
-            if opened[0] < self.max_connections:
-                fresh(i, intended)
+            if opened[0] < cap:
+                fresh(i)
             else:
-                waiting.append((i, intended))  # at the cap: latency keeps counting
+                waiting.append(i)
 
         loop.call_soon(self._sweep, stop_sweep, [0])
+        bg_counts, stop_background = self._background(background, background_bps, tasks)
         early = self.early_s
         t0 = loop.time() + 0.001
+        cut_off = 0
         try:
             i = 0
-            while i < total:
+            while i < total and not self.stopped:
                 due = t0 + i * interval
                 ahead = due - loop.time()
                 if ahead > early:
-                    await asyncio.sleep(ahead - early)
+                    await asyncio.sleep(min(ahead - early, STOP_POLL_S))
                     continue
                 dispatch(i, due)
                 i += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(all_done), self.timeout_s + 1)
+            pending[0] -= total - i  # never scheduled: the run was stopped
+            if not self.stopped and pending[0] > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(all_done), self.timeout_s + 1)
         finally:
+            ended[0] = True
+            stop_background()
             stop_sweep.set()
-            cut_off = pending[0]
+            now = loop.time()
+            cut_off = len(unanswered)
+            for i, intended in sorted(unanswered.items()):
+                recorders[specs[i % len(specs)].name].record(intended, now, CUT_OFF, True)
+            unanswered.clear()
+            for task in list(tasks):
+                task.cancel()
             for conn in list(self._inflight):
                 conn.abort()
             self._inflight.clear()
             for conn in idle:
                 conn.abort()
-        return PhaseResult(recorders, lag.result(), {}, max(0, cut_off))
+        return PhaseResult(recorders, lag.result(), bg_counts, cut_off)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from launchready.gatherers.performance.engine import GeneratorLag
-from launchready.gatherers.performance.histogram import HistogramBin, LatencySummary, TimePoint
+from launchready.gatherers.performance.histogram import (
+    GeneratorLag,
+    HistogramBin,
+    LatencySummary,
+    TimePoint,
+)
 
 ENDPOINT = "performance.endpoint"
 CONCURRENCY = "performance.concurrency"
@@ -69,14 +73,17 @@ class InterferenceRow:
 
 @dataclass(frozen=True)
 class Interference:
-    """The endpoints, one user cycling through them, while ``job`` ran back to back."""
+    """The endpoints, sent at a constant arrival rate (open model, latency from each
+    request's intended start), while ``job`` ran back to back."""
 
     job: str
     path: str
     window_s: float
-    job_runs: int  # completed runs of the job inside the window
-    job_errors: int
+    job_runs: int  # successful runs of the job completed inside the window
+    job_errors: int  # runs that failed (status >= 400, or no answer)
     rows: tuple[InterferenceRow, ...]
+    job_statuses: tuple[tuple[str, int], ...] = ()  # the job's answers: ("200", 2), ("404", 3)
+    rate: float = 0.0  # requests per second sent to the endpoints meanwhile
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,7 @@ class Payload:
     top_level_array: bool
     largest_list: int | None  # items in the biggest JSON array in the answer
     pagination_hint: str | None  # Link rel=next, X-Total-Count, a "next"/"page" key …
+    truncated: bool = False  # cut at the probe's size limit: decoded_bytes is a lower bound
 
 
 @dataclass(frozen=True)

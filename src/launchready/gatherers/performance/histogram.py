@@ -48,6 +48,19 @@ class LatencySummary:
 
 
 @dataclass(frozen=True)
+class GeneratorLag:
+    """How late the generator sent, relative to when each request was due."""
+
+    count: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+    def brief(self) -> str:
+        return f"generator lag p99 {self.p99_ms:.1f} ms, max {self.max_ms:.1f} ms"
+
+
+@dataclass(frozen=True)
 class TimePoint:
     t_s: float  # bucket start, seconds since the run's origin
     count: int

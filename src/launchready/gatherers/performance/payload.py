@@ -37,24 +37,30 @@ def pagination_hint(headers: dict[str, str], data: Any) -> str | None:
 
 
 async def probe(vu: VirtualUser, spec: Spec, timeout_s: float) -> Payload:
+    """Keeps at most BODY_LIMIT bytes, on the wire and once decompressed; every byte on the
+    wire is still counted. A body cut at the limit is reported as at least that big."""
     assert vu.conn is not None
-    reply = await exchange(vu.conn, vu.request_bytes(spec, 0), timeout_s, keep_body=True)
+    data_out = vu.request_bytes(spec, 0)
+    reply = await exchange(vu.conn, data_out, timeout_s, keep_body=True, keep_limit=BODY_LIMIT)
     vu.absorb(reply)
     headers = dict(reply.headers())
-    text = reply.text()
-    try:
-        data: Any = json.loads(text)
-    except ValueError:
-        data = None
+    decoded = reply.decoded(BODY_LIMIT)
+    data: Any = None
+    if not reply.truncated:  # half a JSON document parses as nothing anyway
+        try:
+            data = json.loads(decoded.decode("utf-8", "replace"))
+        except ValueError:
+            data = None
     return Payload(
         name=spec.name,
         path=spec.path,
         status=reply.status,
         wire_bytes=reply.body_bytes,
-        decoded_bytes=len(text.encode()),
+        decoded_bytes=len(decoded),
         content_type=headers.get("content-type", ""),
         content_encoding=headers.get("content-encoding"),
         top_level_array=isinstance(data, list),
         largest_list=_largest_list(data),
         pagination_hint=pagination_hint(headers, data),
+        truncated=reply.truncated,
     )

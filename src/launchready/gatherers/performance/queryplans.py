@@ -8,13 +8,22 @@ index when that extension is installed); the plan is taken again and both are re
 Afterwards the catalogue is checked: nothing may be left behind.
 
 A database that looks like production is refused unless ``[database].allow_production``.
+Only plain reads are explained (the config refuses anything else, and so does this step for
+pg_stat_statements' queries); SQLite timings run with writes refused, inside transactions
+that are rolled back. Every step is held to the audit's per-target limit: a connect timeout,
+``statement_timeout`` on PostgreSQL, an interrupting progress handler on SQLite.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import sqlite3
 import statistics
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +35,7 @@ from sqlalchemy.pool import NullPool
 from sqlglot import exp
 
 from launchready.config.model import AuditConfig
+from launchready.config.sqlcheck import dialect_of, not_a_read
 from launchready.core.outcome import Outcome
 from launchready.gatherers.performance.facts import QUERY_PLAN, IndexProof, PlanNode, QueryPlanFact
 
@@ -33,6 +43,7 @@ TRIAL_INDEX = "launchready_trial_idx"
 _PROD = re.compile(r"(^|[^a-z])(prod|production|live|primary)([^a-z]|$)", re.I)
 _SQLITE_OP = re.compile(r"^(SCAN|SEARCH)\s+(?:TABLE\s+)?(\S+)")
 TIMING_RUNS = 3
+SQLITE_CHECK_EVERY = 10_000  # SQLite virtual-machine steps between looks at the clock
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -152,17 +163,36 @@ def _timed(conn: Connection, sql: str) -> float:
     return round(statistics.median(runs), 2)
 
 
+@contextmanager
+def _sqlite_read_only(conn: Connection) -> Iterator[None]:
+    """Writes refused for a moment (PRAGMA query_only), also inside an open transaction."""
+    conn.exec_driver_sql("PRAGMA query_only = ON")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("PRAGMA query_only = OFF")
+
+
 def _sqlite_plan(conn: Connection, sql: str) -> list[PlanNode]:
     return sqlite_nodes([tuple(r) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)])
 
 
 def _sqlite_proof(conn: Connection, sql: str, create: str) -> IndexProof:
-    before_ms = _timed(conn, sql)
+    # The query runs for real here (EXPLAIN QUERY PLAN does not time anything): only with
+    # writes refused and inside transactions that are rolled back, so even a statement that
+    # got past the config's check cannot change a row.
+    with _sqlite_read_only(conn):
+        conn.exec_driver_sql("BEGIN")
+        try:
+            before_ms = _timed(conn, sql)
+        finally:
+            conn.exec_driver_sql("ROLLBACK")
     conn.exec_driver_sql("BEGIN IMMEDIATE")
     try:
         conn.exec_driver_sql(create)
         after = _sqlite_plan(conn, sql)
-        after_ms = _timed(conn, sql)
+        with _sqlite_read_only(conn):
+            after_ms = _timed(conn, sql)
     finally:
         conn.exec_driver_sql("ROLLBACK")
     left = conn.exec_driver_sql(
@@ -178,29 +208,38 @@ def _pg(conn: Connection, sql: str) -> Any:
     return conn.exec_driver_sql(sql.replace("%", "%%"))
 
 
-def _pg_explain(conn: Connection, sql: str, generic: bool) -> dict[str, Any]:
+def _pg_limit(conn: Connection, timeout_s: float, local: bool = False) -> None:
+    """Hold the next statements to the per-target limit; the server cancels past it."""
+    scope = "LOCAL " if local else ""
+    conn.exec_driver_sql(f"SET {scope}statement_timeout = {max(1, math.ceil(timeout_s * 1000))}")
+
+
+def _pg_explain(conn: Connection, sql: str, generic: bool, timeout_s: float) -> dict[str, Any]:
     options = "GENERIC_PLAN, FORMAT JSON" if generic else "FORMAT JSON"
+    _pg_limit(conn, timeout_s)
     value: Any = _pg(conn, f"EXPLAIN ({options}) {sql}").scalar()
     plan: dict[str, Any] = value[0]["Plan"]
     return plan
 
 
-def _pg_proof(conn: Connection, sql: str, create: str, generic: bool) -> IndexProof:
+def _pg_proof(
+    conn: Connection, sql: str, create: str, generic: bool, timeout_s: float
+) -> IndexProof:
     hypopg = bool(
         conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'").scalar()
     )
-    cost_before = float(_pg_explain(conn, sql, generic)["Total Cost"])
+    cost_before = float(_pg_explain(conn, sql, generic, timeout_s)["Total Cost"])
     conn.rollback()  # end the read-only transaction SQLAlchemy began; the trial gets its own
     trans = conn.begin()
     try:
         # A real CREATE INDEX takes a SHARE lock: give up quickly rather than queue writers.
         conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
-        conn.exec_driver_sql("SET LOCAL statement_timeout = '120s'")
+        _pg_limit(conn, timeout_s, local=True)
         if hypopg:
             conn.execute(text("SELECT * FROM hypopg_create_index(:s)"), {"s": create})
         else:
             _pg(conn, create)
-        after = _pg_explain(conn, sql, generic)
+        after = _pg_explain(conn, sql, generic, timeout_s)
     finally:
         trans.rollback()
     left = conn.exec_driver_sql(
@@ -214,6 +253,21 @@ def _pg_proof(conn: Connection, sql: str, create: str, generic: bool) -> IndexPr
         tuple(pg_nodes(after)),
         left_behind=bool(left),
     )
+
+
+def _sqlite_tables(conn: Connection, sql: str, relations: list[str]) -> list[str]:
+    """The tables behind SQLite's plan names, which are aliases when the query gives one
+    ("SCAN a"), and leaving out CTEs and subqueries, which have no rows to count."""
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+        aliases = {t.alias_or_name: t.name for t in tree.find_all(exp.Table)}
+    except sqlglot.errors.ParseError:
+        aliases = {}
+    tables = {
+        str(r[0])
+        for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    return sorted({aliases.get(r, r) for r in relations} & tables)
 
 
 def _table_rows(conn: Connection, table: str, dialect: str) -> int:
@@ -230,16 +284,50 @@ def _table_rows(conn: Connection, table: str, dialect: str) -> int:
     return int(conn.exec_driver_sql(statement).scalar() or 0)
 
 
-def explain(engine: Engine, sql: str, source: str, large: int) -> QueryPlanFact:
+@contextmanager
+def _sqlite_deadline(
+    conn: Connection, timeout_s: float, stop: threading.Event | None
+) -> Iterator[None]:
+    """Interrupt whatever SQLite runs on ``conn`` once the limit has passed (or on stop):
+    it raises OperationalError("interrupted")."""
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, sqlite3.Connection):
+        yield
+        return
+    deadline = time.monotonic() + timeout_s
+
+    def over() -> int:
+        return int(time.monotonic() > deadline or (stop is not None and stop.is_set()))
+
+    raw.set_progress_handler(over, SQLITE_CHECK_EVERY)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+def explain(
+    engine: Engine,
+    sql: str,
+    source: str,
+    large: int,
+    *,
+    timeout_s: float = 30.0,
+    stop: threading.Event | None = None,
+) -> QueryPlanFact:
+    """One query's plan, and a proven index when it scans a large table; each statement
+    is held to ``timeout_s`` (SQLite: the whole query's work together)."""
     dialect = engine.dialect.name
     generic = dialect == "postgresql" and "$1" in sql
-    with engine.connect() as conn:
+    with engine.connect() as conn, _sqlite_deadline(conn, timeout_s, stop):
         if dialect == "postgresql":
-            root = _pg_explain(conn, sql, generic)
+            root = _pg_explain(conn, sql, generic, timeout_s)
             nodes, total = pg_nodes(root), float(root["Total Cost"])
         else:
             nodes, total = _sqlite_plan(conn, sql), None
         scanned = sorted({n.relation for n in nodes if is_full_scan(n) and n.relation})
+        if dialect == "sqlite":
+            scanned = _sqlite_tables(conn, sql, scanned)
         rows = tuple((t, _table_rows(conn, t, dialect)) for t in scanned)
         proof, note = None, ""
         for table, count in rows:
@@ -252,16 +340,17 @@ def explain(engine: Engine, sql: str, source: str, large: int) -> QueryPlanFact:
                 continue
             create = f"CREATE INDEX {TRIAL_INDEX} ON {table} ({', '.join(columns)})"
             if dialect == "postgresql":
-                proof = _pg_proof(conn, sql, create, generic)
+                proof = _pg_proof(conn, sql, create, generic, timeout_s)
             else:
                 proof = _sqlite_proof(conn, sql, create)
             break
     return QueryPlanFact(sql, dialect, source, tuple(nodes), total, rows, large, proof, note)
 
 
-def _pg_top_queries(engine: Engine, limit: int = 5) -> list[str]:
+def _pg_top_queries(engine: Engine, timeout_s: float, limit: int = 5) -> list[str]:
     """The most time-consuming SELECTs of pg_stat_statements, when it is installed."""
     with engine.connect() as conn:
+        _pg_limit(conn, timeout_s)
         present = conn.exec_driver_sql(
             "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'"
         ).scalar()
@@ -281,7 +370,27 @@ def _pg_top_queries(engine: Engine, limit: int = 5) -> list[str]:
     return queries[:limit]
 
 
-def gather_query_plans(config: AuditConfig) -> list[Outcome[Any]]:
+def _connect_args(url: str, timeout_s: float) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"timeout": timeout_s}  # how long to wait for another writer's lock
+    if dialect_of(url) == "postgres":
+        # libpq counts whole seconds (and at least 2); the TCP connect and the startup
+        # exchange both count, so a server that accepts and never answers is given up on.
+        return {"connect_timeout": max(2, math.ceil(timeout_s))}
+    return {}
+
+
+def _failure(exc: SQLAlchemyError, timeout_s: float) -> str:
+    message = str(exc.orig if hasattr(exc, "orig") else exc).splitlines()[0]
+    if message == "interrupted" or "statement timeout" in message:
+        return f"stopped at the time limit ({timeout_s:g} s): {message}"
+    return message
+
+
+def gather_query_plans(
+    config: AuditConfig, timeout_s: float = 30.0, stop: threading.Event | None = None
+) -> list[Outcome[Any]]:
+    """``timeout_s`` is the audit's per-target limit: for connecting, and for each query."""
     db = config.database
     if not db.url:
         return [Outcome.skipped(QUERY_PLAN, "-", "no [database].url (or --database-url)")]
@@ -301,6 +410,7 @@ def gather_query_plans(config: AuditConfig) -> list[Outcome[Any]]:
             sqlalchemy_url(db.url),
             poolclass=NullPool,
             isolation_level="AUTOCOMMIT" if db.url.startswith("sqlite") else None,
+            connect_args=_connect_args(db.url, timeout_s),
         )
         with engine.connect():
             pass
@@ -311,18 +421,31 @@ def gather_query_plans(config: AuditConfig) -> list[Outcome[Any]]:
     queries = [(q, "hot_queries") for q in db.hot_queries]
     try:
         if engine.dialect.name == "postgresql":
-            queries += [(q, "pg_stat_statements") for q in _pg_top_queries(engine)]
+            queries += [(q, "pg_stat_statements") for q in _pg_top_queries(engine, timeout_s)]
         if not queries:
             return [Outcome.skipped(QUERY_PLAN, target, "no [database].hot_queries configured")]
         out: list[Outcome[Any]] = []
         for sql, source in queries:
+            if stop is not None and stop.is_set():
+                break
+            problem = not_a_read(sql, dialect_of(db.url))
+            if problem:
+                out.append(Outcome.error(QUERY_PLAN, sql, f"refused: the query {problem}"))
+                continue
             try:
-                out.append(
-                    Outcome.ok(QUERY_PLAN, sql, explain(engine, sql, source, db.large_table_rows))
+                fact = explain(
+                    engine, sql, source, db.large_table_rows, timeout_s=timeout_s, stop=stop
                 )
             except SQLAlchemyError as exc:
-                message = str(exc.orig if hasattr(exc, "orig") else exc).splitlines()[0]
-                out.append(Outcome.error(QUERY_PLAN, sql, f"EXPLAIN failed: {message}"))
+                out.append(
+                    Outcome.error(QUERY_PLAN, sql, f"EXPLAIN failed: {_failure(exc, timeout_s)}")
+                )
+                continue
+            out.append(Outcome.ok(QUERY_PLAN, sql, fact))
         return out
+    except SQLAlchemyError as exc:
+        return [
+            Outcome.error(QUERY_PLAN, target, f"query plans failed: {_failure(exc, timeout_s)}")
+        ]
     finally:
         engine.dispose()
