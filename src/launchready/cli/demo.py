@@ -17,9 +17,12 @@ def run(args: argparse.Namespace) -> int:
 
     console = stderr_console()
     variant = "fixed" if args.fixed else "with planted launch blockers"
-    with console.status(f"Starting the sandbox ({variant}): DNS, HTTPS, SMTP, demo app…"):
-        sandbox = Sandbox(fixed=args.fixed).start()
+    sandbox = Sandbox(fixed=args.fixed)
+    # One try around start too: a Ctrl-C between start() returning and the audit must still
+    # stop everything (stop() is idempotent).
     try:
+        with console.status(f"Starting the sandbox ({variant}): DNS, HTTPS, SMTP, demo app…"):
+            sandbox.start()
         config = apply_flags(
             load_config(sandbox.config_path),
             AuditFlags(format=args.format, output=args.output),

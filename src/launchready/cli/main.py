@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 
 from launchready import __version__
@@ -84,7 +86,18 @@ def _demo(args: argparse.Namespace) -> int:
     return demo.run(args)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # Ctrl-C raises KeyboardInterrupt wherever the main thread is, even inside the event
+    # loop. asyncio.run's own handler only cancels the main task instead, and on Python
+    # 3.11 asyncio.wait_for can swallow that cancellation when a probe finishes at the same
+    # moment, so the audit would run on. (A handler other than the default one makes
+    # asyncio.run leave ours in place.)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["secrets"]:
         # Fast path: the secrets scan needs none of the audit stack's imports (~2 s).

@@ -128,7 +128,12 @@ def run_isolated(
 
         loop.call_soon(watch)
     try:
-        return loop.run_until_complete(task)
+        result = loop.run_until_complete(task)
+        if stop is not None and stop.is_set():
+            # Phases return early once they see the stop; whichever comes first, that or the
+            # watch's cancel, a stopped run's partial result must never pass for a run.
+            raise asyncio.CancelledError
+        return result
     finally:
         _wind_down(loop)
         loop.close()
