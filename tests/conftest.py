@@ -47,6 +47,26 @@ def postgres_url() -> Iterator[str]:
         cluster.stop()
 
 
+@pytest.fixture
+def pg_scratch(postgres_url: str) -> Iterator[str]:
+    """A database of its own on the test server, dropped afterwards: tests never change
+    what LAUNCHREADY_TEST_DATABASE_URL points at."""
+    import secrets
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from psycopg import sql
+
+    name = f"lr_test_{secrets.token_hex(4)}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(urlsplit(postgres_url)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
     if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):

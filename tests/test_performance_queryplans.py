@@ -94,10 +94,10 @@ def test_a_database_that_looks_like_production_is_refused(tmp_path: Path) -> Non
     assert gather_query_plans(allowed)[0].status.value == "ok"
 
 
-def test_postgresql_cost_before_and_after_and_nothing_left(postgres_url: str) -> None:
+def test_postgresql_cost_before_and_after_and_nothing_left(pg_scratch: str) -> None:
+    postgres_url = pg_scratch  # a database of its own: the server's others are left alone
     engine = create_engine(sqlalchemy_url(postgres_url), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS activity_logs")
         conn.exec_driver_sql(
             "CREATE TABLE activity_logs (id serial PRIMARY KEY, client_id int, action text, "
             "created_at timestamptz)"
