@@ -524,3 +524,25 @@ def test_junit_testcases_by_status(junit_root: ET.Element) -> None:
     assert skipped is not None and skipped.get("message") == "no DKIM selector configured"
     passed = cases["edge.csp https://app.acme.test/"]
     assert list(passed) == []
+
+
+def test_terminal_groups_a_checks_targets_and_says_the_fix_once(report: Report) -> None:
+    from launchready.core.findings import Finding, Harm, Severity, Stage, Status
+    from launchready.ranking import launch_order, rank_findings, score
+    from launchready.renderers.terminal import render
+
+    def hsts(target: str) -> Finding:
+        return Finding(
+            "edge.hsts", Stage.EDGE, Status.FAIL, Severity.HIGH, Harm.TRUST, "HSTS is set",
+            target, f"no header on {target}", "impact", "Send the HSTS header.", ("https://x",),
+        )  # fmt: skip
+
+    ranked = rank_findings([hsts(f"https://{n}.test/") for n in ("a", "b", "c", "d", "e")])
+    five = report.__class__(
+        **{**report.__dict__, "findings": ranked, "launch_order": launch_order(ranked),
+           "score": score(ranked)}
+    )  # fmt: skip
+    text = render(five, width=160)
+    assert text.count("Fix: Send the HSTS header.") == 1
+    assert "1–5" in text and "5 targets" in text and "… and 2 more" in text
+    assert "https://c.test/: no header" in text and "https://d.test/" not in text

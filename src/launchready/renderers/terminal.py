@@ -57,20 +57,48 @@ def _summary(report: Report) -> Panel:
     return Panel(grid, title="launchready", title_align="left")
 
 
+SHOWN_PER_CHECK = 3  # targets listed per check before "… and N more"
+
+
+def _by_check(findings: list[Finding]) -> list[list[Finding]]:
+    """Findings of one check side by side, in rank order: the fix is said once per check."""
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.id, []).append(f)
+    return list(groups.values())
+
+
+def _ranks(group: list[Finding]) -> str:
+    ranks = [f.rank for f in group]
+    if len(ranks) > 1 and ranks == list(range(ranks[0], ranks[-1] + 1)):
+        return f"{ranks[0]}–{ranks[-1]}"
+    return ", ".join(str(r) for r in ranks)
+
+
 def _findings_table(findings: list[Finding], *, detail: bool) -> Table:
     table = Table(show_lines=detail, expand=True)
-    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("#", justify="right")
     table.add_column("severity", no_wrap=True)
     table.add_column("finding", ratio=3)
     table.add_column("target", ratio=2, overflow="fold")
-    for f in findings:
-        cell = Text(f.title, style="bold")
-        cell.append(f"  {f.id}", style="dim")
-        cell.append(f"\n{f.evidence}")
+    for group in _by_check(findings):
+        first = group[0]
+        cell = Text(first.title, style="bold")
+        cell.append(f"  {first.id}", style="dim")
+        shown = group[:SHOWN_PER_CHECK]
+        for f in shown:
+            cell.append(f"\n{f.evidence}" if len(group) == 1 else f"\n• {f.target}: {f.evidence}")
+        if len(group) > len(shown):
+            cell.append(f"\n… and {len(group) - len(shown)} more", style="dim")
         if detail:
-            cell.append(f"\nFix: {f.remediation}", style="green")
+            cell.append(f"\nFix: {first.remediation}", style="green")
+        # Several targets are named in the bullets; the column just counts them.
+        targets = first.target if len(group) == 1 else f"{len(group)} targets"
         table.add_row(
-            str(f.rank), Text(f.severity.value, style=SEVERITY_STYLE[f.severity]), cell, f.target
+            _ranks(group),
+            Text(first.severity.value, style=SEVERITY_STYLE[first.severity]),
+            cell,
+            targets,
         )
     return table
 
