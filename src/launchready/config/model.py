@@ -6,6 +6,7 @@ silently ignored setting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -61,6 +62,13 @@ class EmailConfig(_Strict):
     sending_ips: list[str] = Field(default_factory=list)
 
 
+_NETWORK_PARSERS: dict[str, Callable[[str], object]] = {
+    "nameservers": netspec.parse_nameserver,
+    "resolve": netspec.parse_resolve,
+    "connect_to": netspec.parse_connect_to,
+}
+
+
 class NetworkConfig(_Strict):
     nameservers: list[str] = Field(default_factory=list)
     ca_bundle: str | None = None
@@ -72,25 +80,12 @@ class NetworkConfig(_Strict):
     # probe gives up always names the limit that fired.
     timeout_s: float = Field(default=30.0, gt=0, le=3600)
 
-    @field_validator("nameservers")
+    @field_validator("nameservers", "resolve", "connect_to")
     @classmethod
-    def _nameservers(cls, values: list[str]) -> list[str]:
+    def _curl_forms(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        parse = _NETWORK_PARSERS[str(info.field_name)]
         for v in values:
-            netspec.parse_nameserver(v)
-        return values
-
-    @field_validator("resolve")
-    @classmethod
-    def _resolve(cls, values: list[str]) -> list[str]:
-        for v in values:
-            netspec.parse_resolve(v)
-        return values
-
-    @field_validator("connect_to")
-    @classmethod
-    def _connect_to(cls, values: list[str]) -> list[str]:
-        for v in values:
-            netspec.parse_connect_to(v)
+            parse(v)
         return values
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
-from launchready.gatherers.edge.http import PageFact
+from launchready.gatherers.edge.http import HasHeaders, PageFact
 
 ASSETS = "edge.assets"
 MAX_ASSETS = 6
@@ -20,16 +20,12 @@ _KINDS = {"script": "script", "img": "image", "source": "media", "video": "media
 
 
 @dataclass(frozen=True)
-class Asset:
+class Asset(HasHeaders):
     url: str
     kind: str  # stylesheet, script, image, icon, font, media
     status: int
     headers: tuple[tuple[str, str], ...]
     body_bytes: int
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((v for k, v in self.headers if k.lower() == name), None)
 
 
 @dataclass(frozen=True)

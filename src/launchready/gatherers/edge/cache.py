@@ -25,25 +25,17 @@ from launchready.gatherers.edge.credentials import (
     log_in,
     login_url,
 )
-from launchready.gatherers.edge.http import BODY_LIMIT
+from launchready.gatherers.edge.http import BODY_LIMIT, HasHeaders
 
 AUTH_RESPONSE = "edge.auth-response"
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class Snapshot(HasHeaders):
     status: int
     headers: tuple[tuple[str, str], ...]
     body_sha256: str
     body_bytes: int
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((v for k, v in self.headers if k.lower() == name), None)
-
-    def header_values(self, name: str) -> list[str]:
-        name = name.lower()
-        return [v for k, v in self.headers if k.lower() == name]
 
 
 @dataclass(frozen=True)

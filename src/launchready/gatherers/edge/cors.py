@@ -11,19 +11,17 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from launchready.gatherers.edge.http import HasHeaders
+
 CORS = "edge.cors"
 PROBE_ORIGIN = "https://launchready-probe.invalid"
 
 
 @dataclass(frozen=True)
-class CorsAnswer:
+class CorsAnswer(HasHeaders):
     method: str  # GET or OPTIONS (preflight)
     status: int
     headers: tuple[tuple[str, str], ...]
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((v for k, v in self.headers if k.lower() == name), None)
 
 
 @dataclass(frozen=True)

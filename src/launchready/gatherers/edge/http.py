@@ -29,6 +29,21 @@ _TEXT_TYPES = ("text/", "application/xhtml+xml", "application/json", "applicatio
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
+class HasHeaders:
+    """Case-insensitive lookups over a response's raw ``headers`` (name, value) pairs,
+    shared by every edge fact that keeps them (pages, assets, CORS answers, snapshots)."""
+
+    headers: tuple[tuple[str, str], ...]
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+    def header_values(self, name: str) -> list[str]:
+        name = name.lower()
+        return [v for k, v in self.headers if k.lower() == name]
+
+
 @dataclass(frozen=True)
 class Cookie:
     name: str
@@ -39,7 +54,7 @@ class Cookie:
 
 
 @dataclass(frozen=True)
-class PageFact:
+class PageFact(HasHeaders):
     url: str
     status: int
     headers: tuple[tuple[str, str], ...]
@@ -50,17 +65,6 @@ class PageFact:
     body: str = ""  # decoded text of a text response, at most BODY_TEXT_LIMIT characters
     body_truncated: bool = False
     peer: str | None = None  # address the connection went to
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        for key, value in self.headers:
-            if key.lower() == name:
-                return value
-        return None
-
-    def header_values(self, name: str) -> list[str]:
-        name = name.lower()
-        return [value for key, value in self.headers if key.lower() == name]
 
     @property
     def content_type(self) -> str:

@@ -346,6 +346,30 @@ def _token_is_valid(path: str, table: str, token: str) -> bool:
         return _valid_token(conn, table, token) is not None
 
 
+def _choose_password(
+    request: Request,
+    title: str,
+    action: str,
+    *,
+    ask_name: bool,
+    token: str,
+    error: str | None,
+    status_code: int = 200,
+) -> Response:
+    """The set-a-password page that both the reset and the invitation links open."""
+    return page(
+        request,
+        "choose_password.html",
+        user=None,
+        status_code=status_code,
+        title=title,
+        action=action,
+        token=token,
+        ask_name=ask_name,
+        error=error,
+    )
+
+
 async def choose_password(request: Request) -> Response:
     """/reset: the page the reset email links to."""
     path = state_of(request).db_path
@@ -356,41 +380,35 @@ async def choose_password(request: Request) -> Response:
             _token_is_valid, path, "password_resets", token
         )
         error = None if ok else "This reset link is invalid or has expired."
-        return page(
+        return _choose_password(
             request,
-            "choose_password.html",
-            user=None,
-            title=title,
-            action="/reset",
-            token=token if ok else "",
+            title,
+            "/reset",
             ask_name=False,
+            token=token if ok else "",
             error=error,
         )
     data, _ = await read_payload(request)
     token, password = str(data.get("token", "")), str(data.get("password", ""))
     if len(password) < MIN_PASSWORD:
-        return page(
+        return _choose_password(
             request,
-            "choose_password.html",
-            user=None,
-            status_code=422,
-            title=title,
-            action="/reset",
-            token=token,
+            title,
+            "/reset",
             ask_name=False,
+            token=token,
             error=f"Use at least {MIN_PASSWORD} characters.",
+            status_code=422,
         )
     if not await run_in_threadpool(_use_reset, path, token, password):
-        return page(
+        return _choose_password(
             request,
-            "choose_password.html",
-            user=None,
-            status_code=400,
-            title=title,
-            action="/reset",
-            token="",
+            title,
+            "/reset",
             ask_name=False,
+            token="",
             error="This reset link is invalid or has expired.",
+            status_code=400,
         )
     return RedirectResponse("/login", status_code=303)
 
@@ -419,43 +437,37 @@ async def accept_invite(request: Request) -> Response:
         token = request.query_params.get("token", "")
         ok = bool(token) and await run_in_threadpool(_token_is_valid, path, "invites", token)
         error = None if ok else "This invitation is invalid or has expired."
-        return page(
+        return _choose_password(
             request,
-            "choose_password.html",
-            user=None,
-            title=title,
-            action="/invite",
-            token=token if ok else "",
+            title,
+            "/invite",
             ask_name=True,
+            token=token if ok else "",
             error=error,
         )
     data, _ = await read_payload(request)
     token, password = str(data.get("token", "")), str(data.get("password", ""))
     name = str(data.get("name", "")).strip()[:100] or "New teammate"
     if len(password) < MIN_PASSWORD:
-        return page(
+        return _choose_password(
             request,
-            "choose_password.html",
-            user=None,
-            status_code=422,
-            title=title,
-            action="/invite",
-            token=token,
+            title,
+            "/invite",
             ask_name=True,
+            token=token,
             error=f"Use at least {MIN_PASSWORD} characters.",
+            status_code=422,
         )
     user_id = await run_in_threadpool(_accept_invite, path, token, name, password)
     if user_id is None:
-        return page(
+        return _choose_password(
             request,
-            "choose_password.html",
-            user=None,
-            status_code=400,
-            title=title,
-            action="/invite",
-            token="",
+            title,
+            "/invite",
             ask_name=True,
+            token="",
             error="This invitation is invalid, expired or already used.",
+            status_code=400,
         )
     request.session.clear()
     request.session["user_id"] = user_id
