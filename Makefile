@@ -26,7 +26,7 @@ $(STAMP): $(UV) pyproject.toml uv.lock
 demo: install
 	$(VENV)/bin/launchready demo
 
-# PostgreSQL server binaries and Chromium for the tests (installed only when missing).
+# PostgreSQL server binaries, Chromium and Dovecot for the tests (installed only when missing).
 system-deps:
 	bash scripts/install-system-deps.sh
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need from Debian's packages when it is missing: the PostgreSQL
-# server (initdb/pg_ctl) and Chromium for the browser tests. Idempotent. As root (CI) a
+# server (initdb/pg_ctl), Chromium for the browser tests, and Dovecot (IMAP + LMTP) as the
+# mailbox `email test-send --imap` fetches from. Idempotent. As root (CI) a
 # failed install fails the build; elsewhere it says what is missing and the affected tests
 # skip, saying why (unless CI is set, when they fail).
 set -u
@@ -11,6 +12,12 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v in
 fi
 if [ ! -x /usr/bin/chromium ]; then
   need+=(chromium)
+fi
+if [ ! -x /usr/lib/dovecot/imap ]; then
+  need+=(dovecot-imapd)
+fi
+if [ ! -x /usr/lib/dovecot/lmtp ]; then
+  need+=(dovecot-lmtpd)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

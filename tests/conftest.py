@@ -1,4 +1,4 @@
-"""Shared fixtures: real peers on loopback (DNS, TLS CA, PostgreSQL, Chromium)."""
+"""Shared fixtures: real peers on loopback (DNS, TLS CA, PostgreSQL, Dovecot, Chromium)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from launchready.sandbox.tls import TestCA
+
+if TYPE_CHECKING:
+    from launchready.sandbox.imap_server import DovecotServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -65,6 +69,23 @@ def pg_scratch(postgres_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def mail_store(test_ca: TestCA) -> Iterator[DovecotServer]:
+    """Dovecot on loopback (IMAPS, IMAP + STARTTLS, LMTP), its certificate for
+    imap.send.test from the test CA."""
+    from launchready.sandbox.imap_server import DovecotServer, MailStoreUnavailable
+
+    try:
+        server = DovecotServer(test_ca.issue("imap", "imap.send.test")).start()
+    except MailStoreUnavailable as exc:
+        _missing(f"Dovecot unavailable: {exc}")
+        return
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,13 @@ EMAIL_CHECKS = {
         *("email.dmarc-reports", "email.dmarc-alignment", "email.dmarc-obsolete"),
     },
     "mx": {"email.mx", "email.mta-sts", "email.tls-rpt"},
-    "send": {"email.send-accepted", "email.send-dkim", "email.send-spf", "email.send-dmarc"},
+    "send": {
+        "email.send-accepted",
+        "email.send-dkim",
+        "email.send-spf",
+        "email.send-dmarc",
+        "email.send-inbox",
+    },
 }
 
 

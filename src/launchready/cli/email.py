@@ -1,14 +1,17 @@
 """``launchready email test-send``: one real, DKIM-signed password reset, verified on arrival.
 
 With ``--smtp HOST:PORT`` the message goes to that server and the report says whether it
-was accepted; nothing fetches it back from a remote mailbox, so the verification findings
-are "skipped". With ``--sandbox`` it goes to a receiving SMTP server started on loopback
-for the run, is fetched back from it and verified there — DKIM against the key in DNS,
-SPF for the address the server saw, DMARC alignment — through the same resolver as the
-audit (``--nameserver``). SMTP passwords come from LAUNCHREADY_SMTP_PASSWORD only.
+was accepted. Add ``--imap HOST[:PORT]`` (the recipient's mailbox) and it is fetched back
+from there — found in the inbox or in Junk — and verified: DKIM against the key in DNS,
+SPF for the address the receiving side recorded, DMARC alignment, all through the same
+resolver as the audit (``--nameserver``). Without ``--imap`` the verification findings are
+"skipped". With ``--sandbox`` it goes to a receiving SMTP server started on loopback for
+the run and is verified there. Passwords come from the environment only:
+LAUNCHREADY_SMTP_PASSWORD and LAUNCHREADY_IMAP_PASSWORD.
 
-Exit codes: 0 accepted (and, with ``--sandbox``, verified), 1 a must-fix finding, 2 a usage
-error or a check that could not be performed (the message could not be verified in time).
+Exit codes: 0 accepted (and, when fetched back, verified), 1 a must-fix finding, 2 a usage
+error or a check that could not be performed (the message could not be fetched or verified
+in time).
 """
 
 from __future__ import annotations
@@ -35,14 +38,17 @@ from launchready.gatherers.email.delivery import (
     DELIVERY,
     Arrival,
     Delivery,
+    Fetch,
     SendOptions,
     send_test_message,
     time_limit,
 )
+from launchready.gatherers.email.mailbox import ImapAccount, imap_fetch
 from launchready.gatherers.network import Network
 from launchready.renderers import FORMATS
 
 PASSWORD_ENV = "LAUNCHREADY_SMTP_PASSWORD"
+IMAP_PASSWORD_ENV = "LAUNCHREADY_IMAP_PASSWORD"
 EXIT_OK, EXIT_MUST_FIX, EXIT_NOT_CHECKED = 0, 1, 2
 # The send and the verification bound themselves (``time_limit``); the outer limit only
 # turns an unexpected failure into "could not check", so it must never fire first.
@@ -59,8 +65,8 @@ def add_parser(p: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--smtp",
         metavar="HOST:PORT",
-        help="the SMTP server to send through (checks acceptance only: the message is not "
-        "fetched back; use --sandbox for DKIM, SPF and DMARC on arrival)",
+        help="the SMTP server to send through (with --imap the message is fetched back from "
+        "the recipient's mailbox and verified; without, only acceptance is checked)",
     )
     where.add_argument(
         "--sandbox",
@@ -69,6 +75,22 @@ def add_parser(p: argparse.ArgumentParser) -> None:
         "verify DKIM, SPF and DMARC as a receiving provider would",
     )
     t.add_argument("--starttls", action="store_true", help="upgrade the connection with STARTTLS")
+    t.add_argument(
+        "--imap",
+        metavar="HOST[:PORT]",
+        help="the recipient's IMAP server: wait there for the message (inbox or Junk) and "
+        "verify DKIM, SPF and DMARC on arrival (TLS on port 993 unless --imap-starttls)",
+    )
+    t.add_argument(
+        "--imap-user",
+        metavar="USER",
+        help=f"IMAP login (default: the --to address); password from ${IMAP_PASSWORD_ENV}",
+    )
+    t.add_argument(
+        "--imap-starttls",
+        action="store_true",
+        help="connect to --imap in plain text (port 143) and upgrade with STARTTLS before login",
+    )
     t.add_argument("--user", metavar="USER", help=f"SMTP login; password from ${PASSWORD_ENV}")
     t.add_argument("--dkim-key", metavar="FILE", help="PEM private key to sign with")
     t.add_argument("--dkim-selector", metavar="S", help="selector of that key")
@@ -84,8 +106,8 @@ def add_parser(p: argparse.ArgumentParser) -> None:
         type=float,
         default=30.0,
         metavar="S",
-        help="time limit of each step: handing the message over, then (with --sandbox) "
-        "fetching it back and verifying it (default: %(default)s)",
+        help="time limit of each step: handing the message over, then (with --imap or "
+        "--sandbox) waiting for it to arrive, then verifying it (default: %(default)s)",
     )
     t.set_defaults(handler=run_test_send)
 
@@ -136,12 +158,26 @@ def _signing_key(path: str) -> bytes:
     return pem
 
 
-def _server(text: str) -> HostPort:
+def _server(text: str, flag: str, default_port: int) -> HostPort:
     try:
         host, port = parse_nameserver(text)  # the same HOST[:PORT] grammar
     except ValueError as exc:
-        raise ConfigError(f"--smtp {text!r}: {exc}") from None
-    return host, port if ":" in text.rsplit("]", 1)[-1] else 25
+        raise ConfigError(f"{flag} {text!r}: {exc}") from None
+    return host, port if ":" in text.rsplit("]", 1)[-1] else default_port
+
+
+def _mailbox(args: argparse.Namespace, network: Network) -> Fetch | None:
+    """The recipient's mailbox to fetch the message back from, when --imap names one."""
+    if not args.imap:
+        if args.imap_user or args.imap_starttls:
+            raise ConfigError("--imap-user and --imap-starttls go with --imap HOST[:PORT]")
+        return None
+    password = os.environ.get(IMAP_PASSWORD_ENV)
+    if password is None:
+        raise ConfigError(f"--imap needs the mailbox password in ${IMAP_PASSWORD_ENV}")
+    server = _server(args.imap, "--imap", 143 if args.imap_starttls else 993)
+    account = ImapAccount(server, args.imap_user or args.recipient, password, args.imap_starttls)
+    return imap_fetch(network, account, args.timeout)
 
 
 def run_test_send(args: argparse.Namespace) -> int:
@@ -162,10 +198,16 @@ def run_test_send(args: argparse.Namespace) -> int:
     if args.sandbox:
         outcome, target = _via_sandbox(args, network)
     else:
-        opts = _options(args, _server(args.smtp))
+        opts = _options(args, _server(args.smtp, "--smtp", 25))
+        fetch = _mailbox(args, network)
         target = f"{opts.sender} → {opts.recipient} via {args.smtp}"
-        work = send_test_message(network, opts, None, args.timeout)
-        outcome = asyncio.run(bounded(DELIVERY, target, work, time_limit(args.timeout) + GRACE_S))
+        if fetch is not None:
+            target += f", fetched from {args.imap}"
+        work = send_test_message(network, opts, fetch, args.timeout)
+        limit = time_limit(args.timeout) + GRACE_S
+        waiting = f" and waiting for it at {args.imap}" if fetch else ""
+        with stderr_console().status(f"Sending a password reset via {args.smtp}{waiting}…"):
+            outcome = asyncio.run(bounded(DELIVERY, target, work, limit))
     report = _report(outcome, target, started, time.perf_counter() - clock)
     emit(report, config.audit.format, config.audit.output)
     if report.must_fix:
@@ -181,6 +223,8 @@ def run_test_send(args: argparse.Namespace) -> int:
 def _via_sandbox(args: argparse.Namespace, network: Network) -> tuple[Outcome[Delivery], str]:
     from launchready.sandbox.smtp_server import SmtpReceiver
 
+    if args.imap or args.imap_user or args.imap_starttls:
+        raise ConfigError("--imap goes with --smtp: --sandbox fetches from its own receiver")
     with SmtpReceiver() as receiver:
         opts = _options(args, (receiver.host, receiver.port))
         target = f"{opts.sender} → {opts.recipient} via the sandbox receiver"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import glob
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -16,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SERVICE_USER = "launchready-pg"
+from launchready.sandbox.service_user import server_user
 
 
 class PostgresUnavailable(RuntimeError):
@@ -29,21 +28,6 @@ def find_bindir() -> str | None:
         return str(Path(os.path.realpath(initdb)).parent)
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
     return str(Path(found[0]).parent) if found else None
-
-
-def _ensure_user() -> str:
-    for name in ("postgres", SERVICE_USER):
-        try:
-            pwd.getpwnam(name)
-            return name
-        except KeyError:
-            continue
-    subprocess.run(
-        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
-        check=True,
-        capture_output=True,
-    )
-    return SERVICE_USER
 
 
 def _free_port() -> int:
@@ -61,11 +45,8 @@ class PostgresCluster:
         self.port = _free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="launchready-pg-"))
         self.data = self.dir / "data"
-        self.user = pwd.getpwuid(os.getuid()).pw_name
-        self._as: list[str] = []
-        if os.getuid() == 0:
-            self.user = _ensure_user()
-            self._as = ["runuser", "-u", self.user, "--"]
+        self.user, self._as = server_user()
+        if self._as:
             os.chmod(self.dir, 0o755)
             shutil.chown(self.dir, user=self.user)
 

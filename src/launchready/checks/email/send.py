@@ -1,5 +1,6 @@
 """The test send (``launchready email test-send``): accepted by the server, then — when
-fetched back with ``--sandbox`` — DKIM, SPF and DMARC as a receiving provider sees them."""
+fetched back (``--sandbox``, or a real mailbox with ``--imap``) — DKIM, SPF and DMARC as a
+receiving provider sees them, and which folder the provider filed it in."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from launchready.checks.email._shared import (
     skipped,
 )
 from launchready.core.findings import Harm, Severity, Stage
-from launchready.gatherers.email.delivery import DELIVERY, Delivery
+from launchready.gatherers.email.delivery import DELIVERY, UNKNOWN, Delivery
 
 
 @check(
@@ -39,9 +40,11 @@ def _not_verified(d: Delivery) -> Verdict:
     """No verification: "could not check" when one was attempted, else "skipped"."""
     if d.unverified:
         return error(f"could not check: {d.unverified}")
+    if not d.accepted:
+        return skipped("nothing to verify: the server did not accept the message")
     return skipped(
-        f"not fetched back from {d.server}: only --sandbox fetches the message back and "
-        "verifies it on arrival"
+        f"not fetched back from {d.server}: --imap (the recipient's mailbox) or --sandbox "
+        "fetches the message back and verifies it on arrival"
     )
 
 
@@ -88,7 +91,10 @@ def send_spf(d: Delivery) -> Verdict:
     if d.verification is None:
         return _not_verified(d)
     s = d.verification.spf
-    what = f"{s.result} for {s.ip} as {s.sender}: {s.explanation}"
+    if s.result == UNKNOWN:
+        return error(f"could not check: {s.explanation}")
+    seen = f" (address from {d.verification.peer_seen_in})" if d.verification.peer_seen_in else ""
+    what = f"{s.result} for {s.ip}{seen} as {s.sender}: {s.explanation}"
     if s.result == "pass":
         return Verdict.ok(what)
     if s.result == "temperror":
@@ -125,3 +131,29 @@ def send_dmarc(d: Delivery) -> Verdict:
             f"no DMARC policy for {m.from_domain}: {what}", severity=Severity.MEDIUM
         )
     return Verdict.fail(f"{what}; policy {m.policy}")
+
+
+@check(
+    id="email.send-inbox",
+    stage=Stage.EMAIL,
+    title="The mailbox provider files the password reset in the inbox, not in Junk",
+    severity=Severity.HIGH,
+    harm=Harm.EMAIL,
+    reads=DELIVERY,
+    impact="A reset or invite filed as spam is one the customer never sees: they cannot "
+    "log in, and the first support ticket of the launch is about it.",
+    remediation="Fix what the other send checks report first (DKIM, SPF, DMARC); then look "
+    "at the content and the sending address's reputation with the provider's tools "
+    "(Google Postmaster Tools, Microsoft SNDS) and warm a new sending domain up slowly.",
+    references=[GOOGLE, YAHOO, "https://www.rfc-editor.org/rfc/rfc6154#section-2"],
+)
+def send_inbox(d: Delivery) -> Verdict:
+    """Where the message was found in the recipient's mailbox (``--imap`` only)."""
+    if d.verification is None:
+        return _not_verified(d)
+    v = d.verification
+    if not v.folder:
+        return skipped("the sandbox receiver has no folders: --imap tells inbox from Junk")
+    if v.junk:
+        return Verdict.fail(f"found in {v.folder!r}, the provider's Junk folder")
+    return Verdict.ok(f"found in {v.folder!r}")

@@ -2,9 +2,9 @@
 and verified the way a receiving mailbox provider would — DKIM against the key in DNS,
 SPF for the connecting address, DMARC alignment — all through our resolver.
 
-Sending and verifying have a deadline each: a verification that overruns (a resolver
-that never answers) leaves the send's own result standing and makes only the verification
-"could not check".
+Sending, fetching back and verifying have a deadline each: a fetch or verification that
+overruns (a message that never arrives, a resolver that never answers) leaves the send's
+own result standing and makes only the verification "could not check".
 
 In an audit there is nothing to send; the fact is "skipped" with the command that
 provides it (`launchready email test-send`).
@@ -35,6 +35,7 @@ from launchready.gatherers.email.message import domain_of, reset_message, sign, 
 from launchready.gatherers.network import Network
 
 DELIVERY = "email.delivery"
+UNKNOWN = "unknown"  # an SPF result of our own: no address to evaluate
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,12 @@ class DmarcResult:
 class Arrival:
     """A message as the receiving server got it."""
 
-    peer_ip: str
+    peer_ip: str  # "" when the receiving side recorded no connecting address
     mail_from: str
     data: bytes
+    folder: str = ""  # the mailbox folder it was found in ("" when not from a mailbox)
+    junk: bool = False  # that folder is where the provider files spam
+    peer_seen_in: str = ""  # the trace header the connecting address was read from
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,9 @@ class Verification:
     dkim: DkimResult
     spf: SpfSender
     dmarc: DmarcResult
+    folder: str = ""
+    junk: bool = False
+    peer_seen_in: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,13 @@ class SendOptions:
     dkim_selector: str | None = None
 
 
+# Gets a sent message back by its Message-ID; None when it gave up without finding it.
 Fetch = Callable[[str], Awaitable[Arrival | None]]
+
+
+class FetchError(Exception):
+    """The receiving side could not be read (refused login, no TLS, connection lost); the
+    message is one line and never contains a password."""
 
 
 class _Log:
@@ -217,9 +230,22 @@ async def verify_arrival(network: Network, arrival: Arrival) -> Verification:
     dkim_result = await verify_dkim(network, arrival.data)
     # An empty MAIL FROM (a bounce) is checked as postmaster@ the From domain.
     mail_from = arrival.mail_from or f"postmaster@{_from_domain(arrival.data)}"
-    spf = await check_host(blocking_dns(network), arrival.peer_ip, mail_from, domain_of(mail_from))
+    if arrival.peer_ip:
+        dns_ = blocking_dns(network)
+        spf = await check_host(dns_, arrival.peer_ip, mail_from, domain_of(mail_from))
+    else:
+        why = "the receiving side recorded no connecting address (no Received-SPF or Received)"
+        spf = SpfSender(domain_of(mail_from), "", mail_from, UNKNOWN, "", why)
     dmarc_result = await verify_dmarc(network, arrival.data, dkim_result, spf)
-    return Verification(arrival.peer_ip, dkim_result, spf, dmarc_result)
+    return Verification(
+        arrival.peer_ip,
+        dkim_result,
+        spf,
+        dmarc_result,
+        arrival.folder,
+        arrival.junk,
+        arrival.peer_seen_in,
+    )
 
 
 async def _send(
@@ -258,20 +284,35 @@ def _why(exc: BaseException) -> str:
 
 
 def time_limit(timeout_s: float) -> float:
-    """The longest ``send_test_message`` takes: ``timeout_s`` to send, then as long again
-    to fetch the message back and verify it."""
-    return 2 * timeout_s
+    """The longest ``send_test_message`` takes: ``timeout_s`` to send, as long again to
+    fetch the message back, and as long again to verify it."""
+    return 3 * timeout_s
 
 
-class _NotArrived(Exception):
-    """``fetch`` gave up without finding the message."""
+class _NotVerified(Exception):
+    """Why the accepted message has no verdict (one line)."""
 
 
-async def _fetch_and_verify(network: Network, fetch: Fetch, message_id: str) -> Verification:
-    arrival = await fetch(message_id)
+async def _fetch_and_verify(
+    network: Network, fetch: Fetch, message_id: str, timeout_s: float
+) -> Verification:
+    try:
+        arrival = await asyncio.wait_for(fetch(message_id), timeout_s)
+    except TimeoutError:
+        arrival = None
+    except FetchError as exc:
+        raise _NotVerified(str(exc)) from None
     if arrival is None:
-        raise _NotArrived(f"the accepted message {message_id} was not found at the receiver")
-    return await verify_arrival(network, arrival)
+        raise _NotVerified(
+            f"the accepted message {message_id} did not arrive within {timeout_s:g} s"
+        )
+    try:
+        return await asyncio.wait_for(verify_arrival(network, arrival), timeout_s)
+    except TimeoutError:
+        raise _NotVerified(
+            f"no verdict within {timeout_s:g} s: checking DKIM, SPF and DMARC through the "
+            "resolver took longer"
+        ) from None
 
 
 async def send_test_message(
@@ -279,7 +320,7 @@ async def send_test_message(
 ) -> Delivery:
     """Send one reset message; when ``fetch`` can get it back, verify it on arrival.
 
-    Each step gets ``timeout_s`` of its own (see ``time_limit``)."""
+    Each step — send, fetch, verify — gets ``timeout_s`` of its own (see ``time_limit``)."""
     msg = reset_message(opts.sender, opts.recipient)
     message_id = str(msg["Message-ID"])
     data = wire_bytes(msg)
@@ -303,14 +344,9 @@ async def send_test_message(
     if not accepted or fetch is None:
         return sent
     try:
-        work = _fetch_and_verify(network, fetch, message_id)
-        return replace(sent, verification=await asyncio.wait_for(work, timeout_s))
-    except TimeoutError:
-        why = (
-            f"no verdict within {timeout_s:g} s: fetching the message back and checking "
-            "DKIM, SPF and DMARC through the resolver took longer"
-        )
-    except _NotArrived as exc:
+        verification = await _fetch_and_verify(network, fetch, message_id, timeout_s)
+        return replace(sent, verification=verification)
+    except _NotVerified as exc:
         why = str(exc)
     except Exception as exc:  # noqa: BLE001 - the send's result stands; only this is unknown
         why = f"verification failed: {describe_error(exc)}"
