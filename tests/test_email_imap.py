@@ -348,3 +348,31 @@ def test_no_recorded_address_makes_spf_could_not_check(dns: SandboxDNS) -> None:
     (verdict,) = send_spf.evaluate(d)
     assert verdict.status.value == "error"
     assert verdict.evidence.startswith("could not check: the receiving side recorded no")
+
+
+def test_a_cancelled_wait_ends_its_worker_thread(
+    dns: SandboxDNS, mail_store: DovecotServer, test_ca: TestCA, mailbox: tuple[str, str]
+) -> None:
+    """Ctrl-C (or a time limit) cancels the wait: the IMAP thread stops at its next poll
+    instead of holding asyncio.run's shutdown until its own 60 s deadline."""
+    import asyncio
+    import threading
+    import time
+
+    from launchready.gatherers.email.mailbox import ImapAccount, imap_fetch
+    from launchready.gatherers.network import Network
+
+    address, password = mailbox
+    network = Network(nameservers=(("127.0.0.1", dns.port),), ca_bundle=test_ca.bundle)
+    account = ImapAccount(("imap.send.test", mail_store.imaps_port), address, password)
+    fetch = imap_fetch(network, account, timeout_s=60)
+    before = threading.active_count()
+
+    async def give_up_soon() -> None:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(fetch("<never@send.test>"), 1.5)
+
+    clock = time.monotonic()
+    asyncio.run(give_up_soon())
+    assert time.monotonic() - clock < 15  # not the 60 s deadline
+    assert threading.active_count() == before

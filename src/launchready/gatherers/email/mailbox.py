@@ -19,6 +19,7 @@ import asyncio
 import imaplib
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -163,8 +164,10 @@ def _wait_for_message(
     context: ssl.SSLContext,
     message_id: str,
     timeout_s: float,
+    stop: threading.Event,
 ) -> Arrival | None:
-    """Search until the message is there or ``timeout_s`` has passed (blocking)."""
+    """Search until the message is there, ``timeout_s`` has passed or ``stop`` is set
+    (blocking; ``stop`` lets Ctrl-C end the wait at the next poll, not at the deadline)."""
     deadline = time.monotonic() + timeout_s
     socket_timeout = max(1.0, min(10.0, timeout_s))
     client = _open(account, address, context, socket_timeout)
@@ -174,7 +177,8 @@ def _wait_for_message(
             found = session.find(message_id)
             if found is not None or time.monotonic() + POLL_S > deadline:
                 return found
-            time.sleep(POLL_S)
+            if stop.wait(POLL_S):
+                return None
     except (IMAPClientError, imaplib.IMAP4.error, OSError) as exc:
         raise FetchError(f"{account.where}: {_text(exc)}") from None
     finally:
@@ -192,8 +196,18 @@ def imap_fetch(network: Network, account: ImapAccount, timeout_s: float) -> Fetc
             address, *_ = await network.addresses(*account.server)
         except OSError as exc:
             raise FetchError(f"{account.where}: {exc}") from None
-        return await asyncio.to_thread(
-            _wait_for_message, account, address, network.ssl_context, message_id, timeout_s
-        )
+        stop = threading.Event()
+        try:
+            return await asyncio.to_thread(
+                _wait_for_message,
+                account,
+                address,
+                network.ssl_context,
+                message_id,
+                timeout_s,
+                stop,
+            )
+        finally:
+            stop.set()  # cancelled (time limit, Ctrl-C): the worker thread ends too
 
     return fetch
