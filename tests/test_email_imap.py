@@ -376,3 +376,47 @@ def test_a_cancelled_wait_ends_its_worker_thread(
     asyncio.run(give_up_soon())
     assert time.monotonic() - clock < 15  # not the 60 s deadline
     assert threading.active_count() == before
+
+
+def test_ctrl_c_while_waiting_for_the_message_exits_at_once(
+    dns: SandboxDNS,
+    mx: SmtpReceiver,
+    mail_store: DovecotServer,
+    test_ca: TestCA,
+    mailbox: tuple[str, str],
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    address, _ = mailbox
+    mail_store.add_user("elsewhere@send.test")
+    base = flags(dns, mx, mail_store, test_ca, "elsewhere@send.test", "--imap-user", address)
+    base[base.index("--timeout") + 1] = "60"  # a minute of waiting if nothing stops it
+    sent = len(mx.messages)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "launchready", "email", "test-send", "--format", "json", *base],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(mx.messages) == sent and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert len(mx.messages) > sent, "the message was never sent"
+        time.sleep(1.0)  # now it is polling the mailbox
+        proc.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        _, err = proc.communicate(timeout=30)
+        took = time.monotonic() - interrupted
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert took < 10
