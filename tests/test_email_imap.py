@@ -184,6 +184,11 @@ def test_starttls_upgrades_before_the_password_goes_out(
     code, found, _ = run(tmp_path, capsys, *base)
     assert found["email.send-inbox"]["status"] == "pass", found["email.send-inbox"]["evidence"]
     assert found["email.send-spf"]["status"] == "pass"
+    # Dovecot's own record of the login: over TLS. (It would also take a plain-text login
+    # from 127.0.0.1, which it counts as secure, so the log is what tells.)
+    log = mail_store.log().splitlines()
+    (login,) = [ln for ln in log if f"user=<{address}>" in ln and "Login:" in ln]
+    assert ", TLS," in login, login
 
 
 def test_spf_is_judged_for_the_address_the_receiving_side_saw(
@@ -206,29 +211,38 @@ def test_spf_is_judged_for_the_address_the_receiving_side_saw(
     assert code == 1
 
 
-def test_a_wrong_password_is_a_one_line_error_that_never_shows_it(
+@pytest.fixture
+def own_store(mail_store: DovecotServer, test_ca: TestCA) -> Iterator[DovecotServer]:
+    """A mail store for one test: after a refused login Dovecot slows every later login
+    from 127.0.0.1 down (its auth penalty), which must not reach the other tests."""
+    with DovecotServer(test_ca.issue("imap-own", "imap.send.test")) as store:
+        yield store
+
+
+def test_a_wrong_password_is_one_line_and_nothing_is_sent(
     dns: SandboxDNS,
-    mx: SmtpReceiver,
-    mail_store: DovecotServer,
+    own_store: DovecotServer,
     test_ca: TestCA,
-    mailbox: tuple[str, str],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    address, password = mailbox
+    mail_store = own_store
+    address = "locked-out@send.test"
+    password = mail_store.add_user(address)
     wrong = password[::-1]
     monkeypatch.setenv("LAUNCHREADY_IMAP_PASSWORD", wrong)
-    code, found, printed = run(tmp_path, capsys, *flags(dns, mx, mail_store, test_ca, address))
-    assert code == 2
-    assert found["email.send-accepted"]["status"] == "pass"
-    for check_id in ("email.send-dkim", "email.send-spf", "email.send-dmarc", "email.send-inbox"):
-        assert found[check_id]["status"] == "error"
-    evidence = found["email.send-inbox"]["evidence"]
-    assert evidence.startswith(
-        f"could not check: IMAP imap.send.test:{mail_store.imaps_port} as {address}: login refused"
-    ), evidence
-    assert "Traceback" not in printed and wrong not in printed and password not in printed
+    with SmtpReceiver(deliver_to=mail_store.lmtp) as mx:
+        code, found, printed = run(tmp_path, capsys, *flags(dns, mx, mail_store, test_ca, address))
+        sent = len(mx.messages)
+    assert code == 2 and found == {}
+    where = f"IMAP imap.send.test:{mail_store.imaps_port} as {address}"
+    assert printed.strip() == (
+        f"launchready: error: {where}: login refused: [AUTHENTICATIONFAILED] "
+        "Authentication failed. (nothing was sent)"
+    )
+    assert sent == 0  # the mailbox is opened before any real email goes out
+    assert wrong not in printed and password not in printed
 
 
 def test_a_certificate_we_do_not_trust_stops_before_login(
@@ -245,10 +259,40 @@ def test_a_certificate_we_do_not_trust_stops_before_login(
     # The MX is reached without TLS; only the IMAP certificate is at stake here.
     at = base.index("--ca-bundle")
     del base[at : at + 2]
-    code, found, _ = run(tmp_path, capsys, *base)
+    code, _, printed = run(tmp_path, capsys, *base)
     assert code == 2
-    evidence = found["email.send-inbox"]["evidence"]
-    assert "TLS failed" in evidence and "CERTIFICATE_VERIFY_FAILED" in evidence, evidence
+    assert "TLS certificate not accepted: unable to get local issuer certificate" in printed
+    assert "Traceback" not in printed and f"user=<{address}>" not in mail_store.log()
+    # Over STARTTLS the same refusal comes before the login, too.
+    base += ["--imap-starttls"]
+    base[base.index("--imap") + 1] = f"imap.send.test:{mail_store.imap_port}"
+    code, _, printed = run(tmp_path, capsys, *base)
+    assert code == 2 and "TLS certificate not accepted" in printed, printed
+    assert f"user=<{address}>" not in mail_store.log()
+
+
+def test_non_ascii_passwords_log_in_with_auth_plain(
+    dns: SandboxDNS,
+    mx: SmtpReceiver,
+    mail_store: DovecotServer,
+    test_ca: TestCA,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import secrets
+
+    address = f"umlaut{next(_count)}@send.test"
+    password = mail_store.add_user(address, f"Grüße-{secrets.token_hex(6)}")
+    monkeypatch.setenv("LAUNCHREADY_IMAP_PASSWORD", password)
+    code, found, printed = run(tmp_path, capsys, *flags(dns, mx, mail_store, test_ca, address))
+    assert found.get("email.send-inbox", {}).get("status") == "pass", printed
+    assert password not in printed
+    # A line break would end the IMAP command early: refused, without echoing it.
+    monkeypatch.setenv("LAUNCHREADY_IMAP_PASSWORD", "first\r\nA1 DELETE INBOX")
+    code, found, printed = run(tmp_path, capsys, *flags(dns, mx, mail_store, test_ca, address))
+    assert code == 2 and "contains a line break or NUL" in printed
+    assert "DELETE" not in printed
 
 
 def test_a_message_that_never_arrives_is_could_not_check(
@@ -263,12 +307,13 @@ def test_a_message_that_never_arrives_is_could_not_check(
     address, _ = mailbox
     mail_store.add_user("someone-else@send.test")  # delivered there, looked for in ours
     base = flags(dns, mx, mail_store, test_ca, "someone-else@send.test", "--imap-user", address)
-    base[base.index("--timeout") + 1] = "1.5"
+    base[base.index("--timeout") + 1] = "2.5"
     code, found, _ = run(tmp_path, capsys, *base)
     assert code == 2
+    assert found["email.send-accepted"]["status"] == "pass"
     evidence = found["email.send-dkim"]["evidence"]
     assert evidence.startswith("could not check: the accepted message <"), evidence
-    assert evidence.endswith("did not arrive within 1.5 s")
+    assert evidence.endswith("did not arrive within 2.5 s")
 
 
 def test_imap_usage_errors(
@@ -326,56 +371,213 @@ def test_on_a_private_network_the_newest_non_delivery_hop_counts() -> None:
         "Received: from app ([127.0.0.3]) by relay with ESMTP id 3\n"
     )
     assert connecting_address(msg).ip == "127.0.0.2"
-    # An address in the by-clause is not the sender's.
-    assert connecting_address(_msg("Received: from client by mx [192.0.2.1]\n")).ip == ""
     assert connecting_address(_msg("Subject: no trace\n")).ip == ""
+
+
+def test_received_lines_as_real_mtas_write_them() -> None:
+    def ip(received: str) -> str:
+        return connecting_address(_msg(f"Received: {received}\n")).ip
+
+    # Postfix: the bracketed literal before the parentheses is only the client's HELO.
+    assert ip("from [192.168.1.20] (unknown [209.85.220.9]) by mx.example") == "209.85.220.9"
+    # Exim, sendmail, Gmail.
+    assert ip("from mail.example ([203.0.113.5] helo=mail.example) by mx") == "203.0.113.5"
+    assert ip("from out.example (out.example. [198.51.100.3]) by mx.google.com") == ("198.51.100.3")
+    # Yahoo writes the address bare; Microsoft puts a bare one in parentheses.
+    assert ip("from 203.0.113.77 (EHLO mail.example.com) by 10.0.0.1 with SMTPs") == (
+        "203.0.113.77"
+    )
+    assert ip("from DB9PR.outlook.com (2603:10a6:10:2a7::19) by AS8PR with HTTPS") == (
+        "2603:10a6:10:2a7::19"
+    )
+    # An address only in the by-clause is not the sender's.
+    assert ip("from client by mx [192.0.2.1]") == ""
+
+
+def test_reading_stops_at_a_hop_it_cannot_read() -> None:
+    """Below an unreadable hop the chain may already be the sender's own: no guessing."""
+    msg = _msg(
+        "Received: from edge.receiver.example by store.receiver.example with ESMTP\n"
+        "Received: from smtp.sender.example (smtp.sender.example [198.51.100.50]) by x\n"
+    )
+    found = connecting_address(msg)
+    assert found.ip == "" and found.seen_in.startswith("no connecting address in Received")
+    # The store's own delivery hops are skipped, whatever the LMTP flavour.
+    lmtpa = _msg(
+        "Received: from store.internal by store with LMTPA id 9\n"
+        "Received: from out.example (out.example [198.51.100.4]) by mx with ESMTPS\n"
+    )
+    assert connecting_address(lmtpa).ip == "198.51.100.4"
+
+
+def test_only_the_newest_verdict_headers_count() -> None:
+    # The newest Received-SPF names no address: an older one (another hop's, or planted by
+    # the sender) is not used; the receiver's Authentication-Results is.
+    msg = _msg(
+        "Authentication-Results: mx.microsoft.com 1; spf=pass (sender IP is 203.0.113.40)\n"
+        " smtp.mailfrom=b.example\n"
+        "Received-SPF: Pass (protection.outlook.com: domain of b.example designates\n"
+        " sender)\n"
+        "Received-SPF: pass client-ip=192.0.2.66;\n"
+    )
+    found = connecting_address(msg)
+    assert (found.ip, found.seen_in) == ("203.0.113.40", "Authentication-Results")
+    gmail = _msg(
+        "Authentication-Results: mx.google.com; spf=pass (google.com: domain of a@b.example\n"
+        " designates 209.85.220.41 as permitted sender) smtp.mailfrom=a@b.example\n"
+    )
+    assert connecting_address(gmail).ip == "209.85.220.41"
+    iprev = _msg("Authentication-Results: mx.fastmail.com; iprev=pass smtp.remote-ip=2001:db8::7\n")
+    assert connecting_address(iprev).ip == "2001:db8::7"
 
 
 def test_no_recorded_address_makes_spf_could_not_check(dns: SandboxDNS) -> None:
     """A mailbox whose store wrote no trace headers: SPF has no address to judge."""
     import asyncio
 
-    from launchready.checks.email.send import send_spf
+    from launchready.checks.email.send import send_dmarc, send_spf
     from launchready.gatherers.email.delivery import Arrival, Delivery, verify_arrival
     from launchready.gatherers.network import Network
 
     data = b"From: a@send.test\r\nReturn-Path: <a@send.test>\r\nSubject: x\r\n\r\nhi\r\n"
     network = Network(nameservers=(("127.0.0.1", dns.port),))
-    arrival = Arrival("", "a@send.test", data, "INBOX", False, "")
+    arrival = Arrival("", "a@send.test", data, "INBOX", False, "no Received line")
     v = asyncio.run(verify_arrival(network, arrival))
     assert (v.spf.result, v.dmarc.spf_aligned) == ("unknown", False)
+    # Unsigned and no SPF verdict: DMARC cannot be decided either — never a must-fix fail.
+    assert v.dmarc.result == "unknown"
     d = Delivery("<x@send.test>", "a@send.test", "b@send.test", "mx:25", False, True, "ok", v)
-    (verdict,) = send_spf.evaluate(d)
-    assert verdict.status.value == "error"
-    assert verdict.evidence.startswith("could not check: the receiving side recorded no")
+    statuses = {c.id: c.evaluate(d)[0] for c in (send_spf, send_dmarc)}
+    assert {i: f.status.value for i, f in statuses.items()} == {
+        "email.send-spf": "error",
+        "email.send-dmarc": "error",
+    }
+    assert statuses["email.send-spf"].evidence == (
+        "could not check: the receiving side recorded no connecting address (no Received line)"
+    )
+    # No Return-Path: no envelope sender to check, and not one guessed from From.
+    arrival = Arrival("127.0.0.1", None, data.replace(b"Return-Path", b"X-Was"), "INBOX")
+    v = asyncio.run(verify_arrival(network, arrival))
+    assert (v.spf.result, v.dmarc.result) == ("unknown", "unknown")
+    assert "no Return-Path" in v.spf.explanation
 
 
-def test_a_cancelled_wait_ends_its_worker_thread(
-    dns: SandboxDNS, mail_store: DovecotServer, test_ca: TestCA, mailbox: tuple[str, str]
-) -> None:
-    """Ctrl-C (or a time limit) cancels the wait: the IMAP thread stops at its next poll
-    instead of holding asyncio.run's shutdown until its own 60 s deadline."""
+class ScriptedImap:
+    """An IMAP server on 127.0.0.1 that answers from a script: for what Dovecot will not
+    do — offer no STARTTLS, or never answer a SEARCH. Records every line it receives."""
+
+    def __init__(self, greeting: bytes, answers: dict[bytes, bytes | None], tls: Any = None):
+        import socket
+        import threading
+
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen()
+        self.port = self._listener.getsockname()[1]
+        self.greeting, self.answers, self.tls = greeting, answers, tls
+        self.seen: list[bytes] = []
+        self._done = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            conn, _ = self._listener.accept()
+            with conn:
+                if self.tls is not None:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                reader = conn.makefile("rb")
+                conn.sendall(self.greeting)
+                for line in reader:
+                    self.seen.append(line)
+                    words = line.rstrip(b"\r\n").split(b" ")
+                    tag, command = (words + [b""])[:2]
+                    if command.upper() == b"UID" and len(words) > 2:
+                        command += b" " + words[2].upper()
+                    answer = self.answers.get(command.upper(), b"{tag} OK done\r\n")
+                    if answer is None:
+                        self._done.wait(60)  # never answers; ends when the test does
+                        return
+                    conn.sendall(answer.replace(b"{tag}", tag))
+
+    def close(self) -> None:
+        self._done.set()
+        self._listener.close()
+
+
+def _mailbox_on(port: int, ca: TestCA, *, starttls: bool, timeout_s: float) -> Any:
+    from launchready.gatherers.email.mailbox import ImapAccount, ImapMailbox
+    from launchready.gatherers.network import Network
+
+    network = Network(ca_bundle=ca.bundle, resolve={("imap.send.test", port): "127.0.0.1"})
+    account = ImapAccount(("imap.send.test", port), "ops@send.test", "not-sent", starttls)
+    return ImapMailbox(network, account, timeout_s)
+
+
+def test_no_starttls_on_offer_means_no_login(test_ca: TestCA) -> None:
     import asyncio
+
+    from launchready.gatherers.email.delivery import FetchError
+
+    plain = ScriptedImap(
+        b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] old server\r\n",
+        {b"CAPABILITY": b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n"},
+    )
+    try:
+        mailbox = _mailbox_on(plain.port, test_ca, starttls=True, timeout_s=10)
+        with pytest.raises(FetchError, match="STARTTLS") as raised:
+            asyncio.run(mailbox.open())
+    finally:
+        plain.close()
+    assert str(raised.value).startswith(f"IMAP imap.send.test:{plain.port} as ops@send.test: ")
+    sent = b"".join(plain.seen).upper()
+    assert b"LOGIN" not in sent and b"AUTHENTICATE" not in sent and b"not-sent" not in sent
+
+
+def test_a_cancelled_wait_ends_a_command_in_flight_at_once(test_ca: TestCA) -> None:
+    """Ctrl-C (or a time limit) while a SEARCH is unanswered: the socket is shut down
+    under the worker thread, so asyncio.run returns now, not after the 10 s socket
+    timeout (nor the 60 s step limit)."""
+    import asyncio
+    import ssl
     import threading
     import time
 
-    from launchready.gatherers.email.mailbox import ImapAccount, imap_fetch
-    from launchready.gatherers.network import Network
-
-    address, password = mailbox
-    network = Network(nameservers=(("127.0.0.1", dns.port),), ca_bundle=test_ca.bundle)
-    account = ImapAccount(("imap.send.test", mail_store.imaps_port), address, password)
-    fetch = imap_fetch(network, account, timeout_s=60)
+    cert = test_ca.issue("imap-scripted", "imap.send.test")
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert.cert_file, cert.key_file)
+    junk_list = b'* LIST (\\HasNoChildren \\Junk) "/" Spam\r\n{tag} OK done\r\n'
+    server = ScriptedImap(
+        b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n",
+        {
+            b"CAPABILITY": b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n",
+            b"LIST": junk_list,
+            b"STATUS": b"* STATUS INBOX (UIDNEXT 5)\r\n{tag} OK done\r\n",
+            b"EXAMINE": b"* 4 EXISTS\r\n{tag} OK [READ-ONLY] done\r\n",
+            b"UID SEARCH": None,
+        },
+        tls,
+    )
     before = threading.active_count()
+    try:
+        mailbox = _mailbox_on(server.port, test_ca, starttls=False, timeout_s=60)
+        assert mailbox.socket_timeout == 10
 
-    async def give_up_soon() -> None:
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(fetch("<never@send.test>"), 1.5)
+        async def give_up_soon() -> None:
+            await mailbox.open()
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(mailbox("<never@send.test>"), 1.0)
+            await mailbox.close()
 
-    clock = time.monotonic()
-    asyncio.run(give_up_soon())
-    assert time.monotonic() - clock < 15  # not the 60 s deadline
-    assert threading.active_count() == before
+        clock = time.monotonic()
+        asyncio.run(give_up_soon())
+        took = time.monotonic() - clock
+    finally:
+        server.close()
+    assert any(b"UID SEARCH" in line.upper() for line in server.seen), server.seen
+    assert took < 5, took
+    assert threading.active_count() <= before + 1  # the scripted server's own thread
 
 
 def test_ctrl_c_while_waiting_for_the_message_exits_at_once(

@@ -38,12 +38,12 @@ from launchready.gatherers.email.delivery import (
     DELIVERY,
     Arrival,
     Delivery,
-    Fetch,
+    FetchError,
     SendOptions,
     send_test_message,
     time_limit,
 )
-from launchready.gatherers.email.mailbox import ImapAccount, imap_fetch
+from launchready.gatherers.email.mailbox import ImapAccount, ImapMailbox
 from launchready.gatherers.network import Network
 from launchready.renderers import FORMATS
 
@@ -166,7 +166,7 @@ def _server(text: str, flag: str, default_port: int) -> HostPort:
     return host, port if ":" in text.rsplit("]", 1)[-1] else default_port
 
 
-def _mailbox(args: argparse.Namespace, network: Network) -> Fetch | None:
+def _mailbox(args: argparse.Namespace, network: Network) -> ImapMailbox | None:
     """The recipient's mailbox to fetch the message back from, when --imap names one."""
     if not args.imap:
         if args.imap_user or args.imap_starttls:
@@ -175,9 +175,12 @@ def _mailbox(args: argparse.Namespace, network: Network) -> Fetch | None:
     password = os.environ.get(IMAP_PASSWORD_ENV)
     if password is None:
         raise ConfigError(f"--imap needs the mailbox password in ${IMAP_PASSWORD_ENV}")
+    if any(c in password for c in "\r\n\0"):
+        # Said without the password: a line break would end the IMAP command early.
+        raise ConfigError(f"${IMAP_PASSWORD_ENV} contains a line break or NUL")
     server = _server(args.imap, "--imap", 143 if args.imap_starttls else 993)
     account = ImapAccount(server, args.imap_user or args.recipient, password, args.imap_starttls)
-    return imap_fetch(network, account, args.timeout)
+    return ImapMailbox(network, account, args.timeout)
 
 
 def run_test_send(args: argparse.Namespace) -> int:
@@ -195,19 +198,8 @@ def run_test_send(args: argparse.Namespace) -> int:
     network = Network.from_config(config.network, config.base_dir)
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    if args.sandbox:
-        outcome, target = _via_sandbox(args, network)
-    else:
-        opts = _options(args, _server(args.smtp, "--smtp", 25))
-        fetch = _mailbox(args, network)
-        target = f"{opts.sender} → {opts.recipient} via {args.smtp}"
-        if fetch is not None:
-            target += f", fetched from {args.imap}"
-        work = send_test_message(network, opts, fetch, args.timeout)
-        limit = time_limit(args.timeout) + GRACE_S
-        waiting = f" and waiting for it at {args.imap}" if fetch else ""
-        with stderr_console().status(f"Sending a password reset via {args.smtp}{waiting}…"):
-            outcome = asyncio.run(bounded(DELIVERY, target, work, limit))
+    via = _via_sandbox if args.sandbox else _via_smtp
+    outcome, target = via(args, network)
     report = _report(outcome, target, started, time.perf_counter() - clock)
     emit(report, config.audit.format, config.audit.output)
     if report.must_fix:
@@ -218,6 +210,41 @@ def run_test_send(args: argparse.Namespace) -> int:
         print(f"launchready: error: {unchecked[0].id}: {unchecked[0].evidence}", file=sys.stderr)
         return EXIT_NOT_CHECKED
     return EXIT_OK
+
+
+def _via_smtp(args: argparse.Namespace, network: Network) -> tuple[Outcome[Delivery], str]:
+    opts = _options(args, _server(args.smtp, "--smtp", 25))
+    mailbox = _mailbox(args, network)
+    target = f"{opts.sender} → {opts.recipient} via {args.smtp}"
+    if mailbox is None:
+        work = send_test_message(network, opts, None, args.timeout)
+        with stderr_console().status(f"Sending a password reset via {args.smtp}…"):
+            limit = time_limit(args.timeout) + GRACE_S
+            outcome = asyncio.run(bounded(DELIVERY, target, work, limit))
+        return outcome, target
+    target += f", fetched from {args.imap}"
+    with stderr_console().status(f"Sending a password reset via {args.smtp} to {args.imap}…"):
+        outcome = asyncio.run(_through_mailbox(network, opts, mailbox, target, args.timeout))
+    return outcome, target
+
+
+async def _through_mailbox(
+    network: Network, opts: SendOptions, mailbox: ImapMailbox, target: str, timeout: float
+) -> Outcome[Delivery]:
+    """Open the mailbox first — a refused login costs no real email — then send, wait
+    for the message there and verify it."""
+    where = mailbox.account.where
+    try:
+        await asyncio.wait_for(mailbox.open(), timeout)
+    except FetchError as exc:
+        raise ConfigError(f"{exc} (nothing was sent)") from None
+    except TimeoutError:
+        raise ConfigError(f"{where}: no answer within {timeout:g} s (nothing was sent)") from None
+    try:
+        work = send_test_message(network, opts, mailbox, timeout)
+        return await bounded(DELIVERY, target, work, time_limit(timeout) + GRACE_S)
+    finally:
+        await mailbox.close()
 
 
 def _via_sandbox(args: argparse.Namespace, network: Network) -> tuple[Outcome[Delivery], str]:

@@ -66,7 +66,9 @@ ssl_cert = <{dir}/cert.pem
 ssl_key = <{dir}/key.pem
 ssl_min_protocol = TLSv1.2
 auth_mechanisms = plain
-# A refused login answers at once: tests of a wrong password need not wait 2 s.
+# A refused login answers at once. (Dovecot still slows later logins from the same
+# address down — its auth penalty, 2 s doubling to 15 s — so a test of a wrong password
+# uses a server of its own.)
 auth_failure_delay = 0
 default_login_user = {user}
 default_internal_user = {user}
@@ -129,8 +131,8 @@ class DovecotServer:
                 raise MailStoreUnavailable(f"Dovecot's {part} is not installed ({package})")
         self._binary = binary
         self.imaps_port, self.imap_port, self.lmtp_port = (_free_port() for _ in range(3))
-        self.dir = Path(tempfile.mkdtemp(prefix="launchready-imap-"))
         self._user, self._as = server_user()
+        self.dir = Path(tempfile.mkdtemp(prefix="launchready-imap-"))
         (self.dir / "users").mkdir()
         self._process: subprocess.Popen[bytes] | None = None
         shutil.copyfile(cert.cert_file, self.dir / "cert.pem")
@@ -141,11 +143,11 @@ class DovecotServer:
     def lmtp(self) -> tuple[str, int]:
         return self.host, self.lmtp_port
 
-    def add_user(self, address: str) -> str:
-        """Create a mailbox for ``address``; returns its (random) password."""
+    def add_user(self, address: str, password: str | None = None) -> str:
+        """Create a mailbox for ``address``; returns its password (random unless given)."""
         if "/" in address or address.startswith("."):
             raise ValueError(f"not a mailbox name: {address!r}")
-        password = secrets.token_urlsafe(18)
+        password = password or secrets.token_urlsafe(18)
         path = self.dir / "users" / address
         path.write_text(f"{address}:{_ssha512(password)}::::\n")
         os.chmod(path, 0o600)
@@ -174,9 +176,10 @@ class DovecotServer:
             for path in [self.dir, *self.dir.rglob("*")]:
                 self._own(path)
         command = [*self._as, self._binary, "-F", "-c", str(self.dir / "dovecot.conf")]
-        self._process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with open(self.dir / "stdout.log", "wb") as out:  # the child keeps its own copy
+            self._process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         try:
             self._wait_listening(30.0)
         except BaseException:
@@ -199,32 +202,32 @@ class DovecotServer:
                     continue
             time.sleep(0.05)
 
+    def log(self) -> str:
+        """What Dovecot wrote: its start-up output, then its log (logins, deliveries)."""
+        text = ""
+        for name in ("stdout.log", "dovecot.log"):
+            path = self.dir / name
+            if path.exists():
+                text += path.read_text(errors="replace")
+        return text
+
     def _log_tail(self) -> str:
-        out = b""
-        process = self._process
-        if process is not None and process.stdout is not None and process.poll() is not None:
-            out = process.stdout.read() or b""
-        log = self.dir / "dovecot.log"
-        text = out.decode(errors="replace")
-        if log.exists():
-            text += log.read_text(errors="replace")
-        return " / ".join(text.strip().splitlines()[-3:]) or "no output"
+        return " / ".join(self.log().strip().splitlines()[-3:]) or "no output"
 
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             # The master stops its children on SIGTERM; runuser (as root) passes it on, and
             # the whole session goes if it does not.
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
-            except ProcessLookupError:
-                pass
-        if process is not None and process.stdout is not None:
-            process.stdout.close()
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(process.pid, sig)
+                    process.wait(10)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+                except ProcessLookupError:
+                    break
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> DovecotServer:

@@ -126,6 +126,8 @@ def send_dmarc(d: Delivery) -> Verdict:
         return Verdict.ok(what)
     if m.result == "temperror":
         return error(what)
+    if m.result == UNKNOWN:
+        return error(f"could not check: {what}")
     if m.result == "none":
         return Verdict.fail(
             f"no DMARC policy for {m.from_domain}: {what}", severity=Severity.MEDIUM

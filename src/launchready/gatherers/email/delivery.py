@@ -35,7 +35,7 @@ from launchready.gatherers.email.message import domain_of, reset_message, sign, 
 from launchready.gatherers.network import Network
 
 DELIVERY = "email.delivery"
-UNKNOWN = "unknown"  # an SPF result of our own: no address to evaluate
+UNKNOWN = "unknown"  # a result of our own: the headers leave nothing to evaluate
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class DkimResult:
 @dataclass(frozen=True)
 class DmarcResult:
     from_domain: str
-    result: str  # pass | fail | none (no policy) | temperror
+    result: str  # pass | fail | none (no policy) | temperror | unknown
     policy: str | None  # what the receiver is asked to do with failing mail
     location: str | None
     dkim_aligned: bool
@@ -63,11 +63,11 @@ class Arrival:
     """A message as the receiving server got it."""
 
     peer_ip: str  # "" when the receiving side recorded no connecting address
-    mail_from: str
+    mail_from: str | None  # "" for a bounce (MAIL FROM:<>); None when nothing recorded it
     data: bytes
     folder: str = ""  # the mailbox folder it was found in ("" when not from a mailbox)
     junk: bool = False  # that folder is where the provider files spam
-    peer_seen_in: str = ""  # the trace header the connecting address was read from
+    peer_seen_in: str = ""  # the trace header the address was read from, or why none was
 
 
 @dataclass(frozen=True)
@@ -223,6 +223,10 @@ async def verify_dmarc(
     if fact.location is None:
         return DmarcResult(from_domain, "none", None, None, dkim_ok, spf_ok, f"no policy; {ids}")
     result = "pass" if dkim_ok or spf_ok else "fail"
+    if result == "fail" and spf.result == UNKNOWN:
+        # Without an SPF verdict a DKIM failure alone does not decide DMARC.
+        ids = f"DKIM does not pass and SPF could not be judged; {ids}"
+        result = UNKNOWN
     return DmarcResult(from_domain, result, fact.policy, fact.location, dkim_ok, spf_ok, ids)
 
 
@@ -230,12 +234,15 @@ async def verify_arrival(network: Network, arrival: Arrival) -> Verification:
     dkim_result = await verify_dkim(network, arrival.data)
     # An empty MAIL FROM (a bounce) is checked as postmaster@ the From domain.
     mail_from = arrival.mail_from or f"postmaster@{_from_domain(arrival.data)}"
-    if arrival.peer_ip:
+    if arrival.mail_from is None:
+        why = "the receiving side recorded no envelope sender (no Return-Path)"
+        spf = SpfSender("", arrival.peer_ip, "", UNKNOWN, "", why)
+    elif not arrival.peer_ip:
+        why = f"the receiving side recorded no connecting address ({arrival.peer_seen_in})"
+        spf = SpfSender(domain_of(mail_from), "", mail_from, UNKNOWN, "", why)
+    else:
         dns_ = blocking_dns(network)
         spf = await check_host(dns_, arrival.peer_ip, mail_from, domain_of(mail_from))
-    else:
-        why = "the receiving side recorded no connecting address (no Received-SPF or Received)"
-        spf = SpfSender(domain_of(mail_from), "", mail_from, UNKNOWN, "", why)
     dmarc_result = await verify_dmarc(network, arrival.data, dkim_result, spf)
     return Verification(
         arrival.peer_ip,
