@@ -271,6 +271,29 @@ def test_a_certificate_we_do_not_trust_stops_before_login(
     assert f"user=<{address}>" not in mail_store.log()
 
 
+def test_swapped_tls_and_plain_ports_are_named(
+    dns: SandboxDNS,
+    mx: SmtpReceiver,
+    mail_store: DovecotServer,
+    test_ca: TestCA,
+    mailbox: tuple[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    address, _ = mailbox
+    sent = len(mx.messages)
+    base = flags(dns, mx, mail_store, test_ca, address)
+    base[base.index("--timeout") + 1] = "3"
+    # STARTTLS against the TLS port: the server waits for a ClientHello that never comes.
+    code, _, printed = run(tmp_path, capsys, *base, "--imap-starttls")
+    assert code == 2 and "no answer within 1 s (a TLS port?" in printed, printed
+    # TLS against the plain port: the greeting is not a TLS record.
+    base[base.index("--imap") + 1] = f"imap.send.test:{mail_store.imap_port}"
+    code, _, printed = run(tmp_path, capsys, *base)
+    assert code == 2 and "WRONG_VERSION_NUMBER (a plain-text port?" in printed, printed
+    assert len(mx.messages) == sent
+
+
 def test_non_ascii_passwords_log_in_with_auth_plain(
     dns: SandboxDNS,
     mx: SmtpReceiver,

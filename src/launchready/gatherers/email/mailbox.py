@@ -142,6 +142,15 @@ def _why(exc: BaseException, timeout: float) -> str:
     return _text(exc)
 
 
+def _port_hint(exc: BaseException, account: ImapAccount) -> str:
+    """The usual cause of a dead first exchange: TLS and plain ports swapped."""
+    if account.starttls and isinstance(exc, TimeoutError):
+        return " (a TLS port? --imap-starttls wants the plain IMAP port, usually 143)"
+    if not account.starttls and getattr(exc, "reason", None) == "WRONG_VERSION_NUMBER":
+        return " (a plain-text port? use the TLS port, usually 993, or --imap-starttls)"
+    return ""
+
+
 def _ascii(text: str) -> bool:
     return text.isascii()
 
@@ -228,11 +237,11 @@ class ImapMailbox:
 
     def _connect(self, address: HostPort) -> None:
         account, timeout = self.account, self.socket_timeout
-        hint = "" if account.starttls else " (TLS from the first byte; 143 needs --imap-starttls)"
         try:
             self._client = _Client(account, address, self.network.ssl_context, timeout)
         except _IMAP_ERRORS as exc:
-            raise FetchError(f"{account.where}: {_why(exc, timeout)}{hint}") from None
+            why = f"{_why(exc, timeout)}{_port_hint(exc, account)}"
+            raise FetchError(f"{account.where}: {why}") from None
         try:
             if account.starttls:
                 self._client.starttls(self.network.ssl_context)
