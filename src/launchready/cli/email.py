@@ -235,16 +235,17 @@ async def _through_mailbox(
     for the message there and verify it."""
     where = mailbox.account.where
     try:
-        await asyncio.wait_for(mailbox.open(), timeout)
-    except FetchError as exc:
-        raise ConfigError(f"{exc} (nothing was sent)") from None
-    except TimeoutError:
-        raise ConfigError(f"{where}: no answer within {timeout:g} s (nothing was sent)") from None
-    try:
+        try:
+            await asyncio.wait_for(mailbox.open(), timeout)
+        except FetchError as exc:
+            raise ConfigError(f"{exc} (nothing was sent)") from None
+        except TimeoutError:
+            why = f"{where}: no answer within {timeout:g} s (nothing was sent)"
+            raise ConfigError(why) from None
         work = send_test_message(network, opts, mailbox, timeout)
         return await bounded(DELIVERY, target, work, time_limit(timeout) + GRACE_S)
     finally:
-        await mailbox.close()
+        await mailbox.close()  # also after a failed or cancelled open: no session left behind
 
 
 def _via_sandbox(args: argparse.Namespace, network: Network) -> tuple[Outcome[Delivery], str]:

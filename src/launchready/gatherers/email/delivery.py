@@ -203,6 +203,24 @@ async def _aligned(network: Network, a: str, b: str, mode: str) -> bool:
     return mode != "s" and await _org(network, a) == await _org(network, b)
 
 
+_NO_VERDICT = (UNKNOWN, "temperror")
+
+
+async def _undecided(
+    network: Network, from_domain: str, dkim_: DkimResult, adkim: str, spf: SpfSender, aspf: str
+) -> list[str]:
+    """The halves with no verdict that would align if they passed (an unknown envelope
+    domain might)."""
+    undecided = []
+    if dkim_.result in _NO_VERDICT and await _aligned(network, dkim_.domain, from_domain, adkim):
+        undecided.append("DKIM")
+    if spf.result in _NO_VERDICT and (
+        not spf.domain or await _aligned(network, spf.domain, from_domain, aspf)
+    ):
+        undecided.append("SPF")
+    return undecided
+
+
 async def verify_dmarc(
     network: Network, data: bytes, dkim_result: DkimResult, spf: SpfSender
 ) -> DmarcResult:
@@ -223,9 +241,11 @@ async def verify_dmarc(
     if fact.location is None:
         return DmarcResult(from_domain, "none", None, None, dkim_ok, spf_ok, f"no policy; {ids}")
     result = "pass" if dkim_ok or spf_ok else "fail"
-    if result == "fail" and spf.result == UNKNOWN:
-        # Without an SPF verdict a DKIM failure alone does not decide DMARC.
-        ids = f"DKIM does not pass and SPF could not be judged; {ids}"
+    undecided = await _undecided(network, from_domain, dkim_result, adkim, spf, aspf)
+    if result == "fail" and undecided:
+        # A fail needs both halves judged; one without a verdict that could still align
+        # leaves DMARC undecided, not failed.
+        ids = f"{' and '.join(undecided)} could not be judged; {ids}"
         result = UNKNOWN
     return DmarcResult(from_domain, result, fact.policy, fact.location, dkim_ok, spf_ok, ids)
 

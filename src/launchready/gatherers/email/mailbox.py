@@ -65,51 +65,106 @@ class ImapAccount:
         return f"IMAP {self.server[0]}:{self.server[1]} as {self.user}"
 
 
+class _Line:
+    """The sockets of one connection, newest last, so another thread can cut it: set
+    ``cut`` and shut them down (a connect, a handshake or a read in progress ends)."""
+
+    def __init__(self) -> None:
+        self.cut = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def add(self, sock: socket.socket) -> socket.socket:
+        with self._lock:
+            self._sockets.append(sock)
+            cut = self.cut.is_set()
+        if cut:
+            self._shut(sock)
+        return sock
+
+    def shut_down(self) -> None:
+        self.cut.set()
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        # socket.socket.shutdown, not SSLSocket.shutdown: the latter drops the TLS object
+        # that the worker thread may be reading from.
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _connect(address: HostPort, timeout: float | None, line: _Line) -> socket.socket:
+    """create_connection, but the socket is registered before it connects."""
+    family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+    sock = line.add(socket.socket(family, socket.SOCK_STREAM))
+    try:
+        sock.settimeout(timeout)
+        sock.connect(address)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class _PinnedTLS(imaplib.IMAP4):
     """TLS from the first byte to ``address``, the certificate checked against ``host``
     (imaplib's IMAP4_SSL would check it against whatever it connected to)."""
 
-    def __init__(self, host: str, address: HostPort, context: ssl.SSLContext, timeout: float):
-        self._address, self.ssl_context = address, context
-        super().__init__(host, address[1], timeout=timeout)
+    def __init__(self, host: str, pin: _Pin) -> None:
+        self._pin = pin
+        super().__init__(host, pin.address[1], timeout=pin.timeout)
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        sock = socket.create_connection(self._address, timeout)
-        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+        sock = _connect(self._pin.address, timeout, self._pin.line)
+        wrapped = self._pin.context.wrap_socket(
+            sock, server_hostname=self.host, do_handshake_on_connect=False
+        )
+        self._pin.line.add(wrapped)
+        wrapped.do_handshake()
+        return wrapped
 
 
 class _PinnedPlain(imaplib.IMAP4):
     """A plain connection to ``address`` that STARTTLS then upgrades against ``host``."""
 
-    def __init__(self, host: str, address: HostPort, timeout: float):
-        self._address = address
-        super().__init__(host, address[1], timeout=timeout)
+    def __init__(self, host: str, pin: _Pin) -> None:
+        self._pin = pin
+        super().__init__(host, pin.address[1], timeout=pin.timeout)
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        return socket.create_connection(self._address, timeout)
+        return _connect(self._pin.address, timeout, self._pin.line)
+
+
+@dataclass(frozen=True)
+class _Pin:
+    address: HostPort
+    context: ssl.SSLContext
+    timeout: float
+    line: _Line
 
 
 class _Client(IMAPClient):  # type: ignore[misc]  # IMAPClient ships no type hints
     """IMAPClient whose socket goes where our resolver said (its transport factory is the
     one seam for that)."""
 
-    def __init__(
-        self, account: ImapAccount, address: HostPort, context: ssl.SSLContext, timeout: float
-    ) -> None:
-        self._pinned = (account.server[0], address, context, timeout)
+    def __init__(self, account: ImapAccount, pin: _Pin) -> None:
+        self._pin = pin
         super().__init__(
             account.server[0],
-            port=address[1],
+            port=pin.address[1],
             ssl=not account.starttls,
-            ssl_context=context,
-            timeout=timeout,
+            ssl_context=pin.context,
+            timeout=pin.timeout,
         )
 
     def _create_IMAP4(self) -> imaplib.IMAP4:  # noqa: N802 - IMAPClient's name
-        host, address, context, timeout = self._pinned
         if self.ssl:
-            return _PinnedTLS(host, address, context, timeout)
-        return _PinnedPlain(host, address, timeout)
+            return _PinnedTLS(self.host, self._pin)
+        return _PinnedPlain(self.host, self._pin)
 
 
 def _text(exc: BaseException) -> str:
@@ -151,6 +206,10 @@ def _port_hint(exc: BaseException, account: ImapAccount) -> str:
     return ""
 
 
+def _unexpected(exc: BaseException) -> str:
+    return f"an answer the IMAP client cannot read ({type(exc).__name__})"
+
+
 def _ascii(text: str) -> bool:
     return text.isascii()
 
@@ -164,7 +223,12 @@ def _login(client: _Client, account: ImapAccount) -> None:
         raise LoginError("the login is not ASCII and the server offers no AUTH=PLAIN")
 
 
+_UNSELECTABLE = (b"\\Noselect", b"\\NonExistent")
+
+
 def _is_junk(flags: tuple[bytes, ...], name: str, delimiter: bytes | None) -> bool:
+    if any(flag.lower() in (u.lower() for u in _UNSELECTABLE) for flag in flags):
+        return False  # a folder that cannot be opened holds no mail
     if JUNK in flags:
         return True
     leaf = name.rsplit(delimiter.decode(), 1)[-1] if delimiter else name
@@ -177,10 +241,9 @@ class _Session:
     def __init__(self, client: _Client) -> None:
         self.client = client
         self.folders: list[tuple[str, bool]] = [(INBOX, False)]
-        special = client.find_special_folder(JUNK)
         listed = client.list_folders()
         junk = [str(n) for flags, delim, n in listed if _is_junk(tuple(flags), str(n), delim)]
-        for name in [special, *junk] if special else junk:
+        for name in junk:
             if name and name.upper() != INBOX and (name, True) not in self.folders:
                 self.folders.append((name, True))
         # Only mail that arrives after this point can be ours: searching UIDNEXT:* keeps
@@ -189,9 +252,9 @@ class _Session:
         for name, _ in self.folders:
             try:
                 status = client.folder_status(name, [b"UIDNEXT"])
-                self.first_uid[name] = int(status.get(b"UIDNEXT", 1))
-            except IMAPClientError:
-                self.first_uid[name] = 1  # no STATUS: search the whole folder
+                self.first_uid[name] = max(1, int(status.get(b"UIDNEXT", 1)))
+            except (IMAPClientError, ValueError, TypeError):
+                self.first_uid[name] = 1  # no usable STATUS: search the whole folder
 
     def find(self, message_id: str) -> Arrival | None:
         for folder, junk in self.folders:
@@ -215,15 +278,24 @@ def _arrival(data: bytes, folder: str, junk: bool) -> Arrival:
     return Arrival(peer.ip, envelope_sender(msg), data, folder, junk, peer.seen_in)
 
 
+class _Cut(Exception):
+    """The connection was cut from outside (Ctrl-C, a time limit)."""
+
+
 class ImapMailbox:
     """A ``Fetch`` on one IMAP session: ``open()`` before sending, then call it with the
-    Message-ID to wait up to ``timeout_s`` for the message, then ``close()``."""
+    Message-ID to wait up to ``timeout_s`` for the message, then ``close()`` (always).
+
+    The blocking IMAP work runs in worker threads. Cancelling ``open()`` or a wait cuts
+    the connection under them — a connect, handshake or command in progress ends at once —
+    and nothing more is sent on it: a login that was not yet sent never is."""
 
     def __init__(self, network: Network, account: ImapAccount, timeout_s: float) -> None:
         self.network, self.account, self.timeout_s = network, account, timeout_s
         # Each IMAP command may take a third of the step: a silent server or a wrong port
         # is then reported as such, well before the step's own limit.
         self.socket_timeout = max(0.5, min(10.0, timeout_s / 3))
+        self._line = _Line()
         self._session: _Session | None = None
         self._client: _Client | None = None
 
@@ -235,18 +307,28 @@ class ImapMailbox:
             raise FetchError(f"{self.account.where}: {exc}") from None
         await self._in_thread(lambda: self._connect(address))
 
+    def _step(self) -> None:
+        if self._line.cut.is_set():
+            raise _Cut
+
     def _connect(self, address: HostPort) -> None:
         account, timeout = self.account, self.socket_timeout
+        pin = _Pin(address, self.network.ssl_context, timeout, self._line)
         try:
-            self._client = _Client(account, address, self.network.ssl_context, timeout)
+            self._client = _Client(account, pin)
         except _IMAP_ERRORS as exc:
             why = f"{_why(exc, timeout)}{_port_hint(exc, account)}"
             raise FetchError(f"{account.where}: {why}") from None
         try:
             if account.starttls:
+                self._step()
                 self._client.starttls(self.network.ssl_context)
+            self._step()  # never a login on a connection that was cut
             _login(self._client, account)
             self._session = _Session(self._client)
+        except _Cut:
+            self._drop()
+            raise
         except LoginError as exc:
             self._drop()
             raise FetchError(f"{account.where}: login refused: {_text(exc)}") from None
@@ -254,12 +336,14 @@ class ImapMailbox:
             # STARTTLS not on offer, say: the login (and the password) never went out.
             self._drop()
             raise FetchError(f"{account.where}: {_why(exc, timeout)}") from None
+        except Exception as exc:  # noqa: BLE001 - a server IMAPClient cannot parse
+            self._drop()
+            raise FetchError(f"{account.where}: {_unexpected(exc)}") from None
 
     async def __call__(self, message_id: str) -> Arrival | None:
-        stop = threading.Event()
-        return await self._in_thread(lambda: self._wait(message_id, stop), stop)
+        return await self._in_thread(lambda: self._wait(message_id))
 
-    def _wait(self, message_id: str, stop: threading.Event) -> Arrival | None:
+    def _wait(self, message_id: str) -> Arrival | None:
         if self._session is None:
             raise FetchError(f"{self.account.where}: the mailbox was not opened")
         deadline = time.monotonic() + self.timeout_s
@@ -268,38 +352,36 @@ class ImapMailbox:
                 found = self._session.find(message_id)
                 if found is not None or time.monotonic() + POLL_S > deadline:
                     return found
-                if stop.wait(POLL_S):
+                if self._line.cut.wait(POLL_S):
                     return None
         except _IMAP_ERRORS as exc:
             raise FetchError(f"{self.account.where}: {_why(exc, self.socket_timeout)}") from None
+        except Exception as exc:  # noqa: BLE001 - a server IMAPClient cannot parse
+            raise FetchError(f"{self.account.where}: {_unexpected(exc)}") from None
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._in_thread(self._logout)
+        """Log out (or just hang up when the connection was cut); safe to call always."""
+        await self._in_thread(self._logout)
 
     def _logout(self) -> None:
-        with contextlib.suppress(*_IMAP_ERRORS):
-            if self._client is not None:
+        if self._client is not None and not self._line.cut.is_set():
+            with contextlib.suppress(Exception):
                 self._client.logout()
         self._drop()
+        self._line.shut_down()  # a connect still in progress in another thread ends too
 
     def _drop(self) -> None:
         client, self._client, self._session = self._client, None, None
         if client is not None:
-            with contextlib.suppress(*_IMAP_ERRORS):
+            with contextlib.suppress(Exception):
                 client.shutdown()
 
-    async def _in_thread(self, work: Callable[[], T], stop: threading.Event | None = None) -> T:
-        """Run blocking IMAP work; if cancelled, end it now: the socket is shut down
-        under it (``socket.shutdown`` of the plain socket, not the TLS object, which
-        another thread is reading)."""
+    async def _in_thread(self, work: Callable[[], T]) -> T:
+        """Run blocking IMAP work; if cancelled, cut the connection under it."""
         try:
             return await asyncio.to_thread(work)
         except asyncio.CancelledError:
-            if stop is not None:
-                stop.set()
-            client = self._client
-            if client is not None:
-                with contextlib.suppress(*_IMAP_ERRORS):
-                    socket.socket.shutdown(client.socket(), socket.SHUT_RDWR)
+            self._line.shut_down()
             raise
+        except _Cut:
+            raise FetchError(f"{self.account.where}: cancelled") from None

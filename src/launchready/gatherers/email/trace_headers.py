@@ -8,10 +8,13 @@ delivery, ``Received`` per hop, and — at most providers — its own verdicts:
 ``policy.iprev=``, or in the comment: "designates 192.0.2.1 as permitted sender", "sender IP
 is 192.0.2.1").
 
-Only the newest of each verdict header counts: older ones were written by other hops (or
-by the sender, to mislead). When neither names an address, the ``Received`` lines are read
-newest first, and reading stops at the first hop whose connecting address cannot be made out
-rather than walking on into the sender's own hops.
+Only the newest of each verdict header counts, and only when the receiving site wrote it:
+its reporter (the Authentication-Results authserv-id, Received-SPF's ``receiver=`` or the
+host its comment names) must be in the same domain as a host that stamped one of the
+receiving site's own ``Received`` lines. A verdict the sender's relay wrote (or forged) is
+not the receiver's. Otherwise the ``Received`` lines are read newest first, and reading
+stops at the first hop whose connecting address cannot be made out rather than walking on
+into the sender's own hops.
 """
 
 from __future__ import annotations
@@ -22,19 +25,28 @@ from dataclasses import dataclass
 from email.message import Message
 from email.utils import parseaddr
 
-_IP_CHARS = r"[0-9A-Fa-f:.]+"
-_CLIENT_IP = re.compile(rf"\bclient-ip\s*=\s*\"?({_IP_CHARS})", re.IGNORECASE)
-_AUTH_RESULTS_IP = (
+_IP_CHARS = r"[0-9A-Fa-f:.]{2,45}"
+_MAX_CLAUSE = 1000  # an MTA caps HELO names far below this; longer is hostile
+_VERDICT_IP = (
+    re.compile(rf"\bclient-ip\s*=\s*\"?({_IP_CHARS})", re.IGNORECASE),
     re.compile(rf"\bsmtp\.remote-ip\s*=\s*\"?({_IP_CHARS})", re.IGNORECASE),
     re.compile(rf"\bpolicy\.iprev\s*=\s*\"?({_IP_CHARS})", re.IGNORECASE),
     re.compile(rf"\bdesignates\s+({_IP_CHARS})\s+as\s+permitted\s+sender", re.IGNORECASE),
     re.compile(rf"\bsender\s+IP\s+is\s+({_IP_CHARS})", re.IGNORECASE),
 )
 _BY = re.compile(r"\sby\s", re.IGNORECASE)
+_BY_HOST = re.compile(r"\sby\s+([A-Za-z0-9.-]+)", re.IGNORECASE)
+# Who wrote a verdict: "receiver=host", the comment's "(host: domain of …", or the
+# Authentication-Results authserv-id before the first ";".
+_SPF_REPORTER = (
+    re.compile(r"\breceiver\s*=\s*([A-Za-z0-9.-]+)", re.IGNORECASE),
+    re.compile(r"\(\s*([A-Za-z0-9.-]+\.[A-Za-z]{2,})\s*:", re.IGNORECASE),
+)
+_AUTHSERV_ID = re.compile(r"^\s*([A-Za-z0-9.-]+\.[A-Za-z]{2,})\s*(?:[0-9]+\s*)?;")
 # "from helo (rdns [192.0.2.1])", Exim's "from helo ([192.0.2.1] helo=…)": the address the
 # receiver saw is the bracketed one inside the parentheses; a bracketed literal before them
 # is only what the client claimed in HELO.
-_IN_PARENS = re.compile(rf"\([^)]*?\[(?:IPv6:)?({_IP_CHARS})\]", re.IGNORECASE)
+_IN_PARENS = re.compile(rf"\([^()\[\]]*\[(?:IPv6:)?({_IP_CHARS})\]", re.IGNORECASE)
 # Yahoo: "from 192.0.2.1 (EHLO mail.example.com)"; Microsoft: "from host (2603:10a6::19)".
 _BARE_AFTER_FROM = re.compile(rf"^from\s+({_IP_CHARS})\s+\(", re.IGNORECASE)
 _BARE_IN_PARENS = re.compile(rf"\(\s*({_IP_CHARS})\s*\)")
@@ -68,46 +80,80 @@ def envelope_sender(msg: Message) -> str | None:
 
 
 def _hop_address(from_clause: str) -> str | None:
-    for pattern in (_IN_PARENS, _BARE_AFTER_FROM, _BARE_IN_PARENS, _LITERAL_AFTER_FROM):
+    # Yahoo's "from 127.0.0.1 (EHLO host) (198.51.100.7)": the bare address in the
+    # parentheses is the one seen; the one after "from" is what the client said.
+    for pattern in (_IN_PARENS, _BARE_IN_PARENS, _BARE_AFTER_FROM, _LITERAL_AFTER_FROM):
         found = pattern.search(from_clause)
         if found and _ip(found.group(1)):
             return found.group(1)
     return None
 
 
-def _from_verdicts(msg: Message) -> ConnectingAddress | None:
-    spf = msg.get("Received-SPF")
-    if spf is not None:
-        found = _CLIENT_IP.search(_unfold(spf))
-        if found and _ip(found.group(1)):
-            return ConnectingAddress(found.group(1), "Received-SPF client-ip")
-    results = msg.get("Authentication-Results")
-    if results is not None:
-        text = _unfold(results)
-        for pattern in _AUTH_RESULTS_IP:
-            found = pattern.search(text)
-            if found and _ip(found.group(1)):
-                return ConnectingAddress(found.group(1), "Authentication-Results")
+def _site(host: str) -> str:
+    """A host's domain, as far as telling one mail site from another needs: the last two
+    labels, three under a two-letter country code with a short second level (co.uk)."""
+    labels = host.lower().rstrip(".").split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def _verdict_address(value: str, reporters: tuple[re.Pattern[str], ...]) -> tuple[str, str]:
+    """(address, reporter host) of a verdict header; "" where it names none."""
+    text = _unfold(value)
+    address = next(
+        (m.group(1) for p in _VERDICT_IP if (m := p.search(text)) and _ip(m.group(1))), ""
+    )
+    reporter = next((m.group(1) for p in reporters if (m := p.search(text))), "")
+    return address, reporter
+
+
+def _from_verdicts(msg: Message, receiving_sites: set[str]) -> ConnectingAddress | None:
+    for name, reporters in (
+        ("Received-SPF", _SPF_REPORTER),
+        ("Authentication-Results", (_AUTHSERV_ID,)),
+    ):
+        value = msg.get(name)
+        if value is None:
+            continue
+        address, reporter = _verdict_address(str(value), reporters)
+        if address and reporter and _site(reporter) in receiving_sites:
+            return ConnectingAddress(address, name)
     return None
+
+
+def _receiving_sites(hops: list[str]) -> set[str]:
+    """The domains of the hosts that stamped the newest Received lines, down to and
+    including the first one that took the message in from a public address."""
+    sites: set[str] = set()
+    for line in hops:
+        by = _BY_HOST.search(line)
+        if by and "." in by.group(1):
+            sites.add(_site(by.group(1)))
+        address = _hop_address(_BY.split(line, maxsplit=1)[0][:_MAX_CLAUSE])
+        parsed = _ip(address) if address else None
+        if parsed is not None and parsed.is_global:
+            break
+    return sites
 
 
 def connecting_address(msg: Message) -> ConnectingAddress:
     """The address the receiving side saw connect.
 
-    The receiver's own verdict headers first; else the ``Received`` lines, newest first,
-    skipping lines with no from-clause and the store's delivery hop: the first public
-    address is where the message entered the receiving site. On a private network (or the
-    sandbox) no address is public and the newest one is taken.
+    The receiving site's own verdict headers first; else the ``Received`` lines, newest
+    first, skipping lines with no from-clause and the store's delivery hop: the first
+    public address is where the message entered the receiving site. On a private network
+    (or the sandbox) no address is public and the newest one is taken.
     """
-    verdict = _from_verdicts(msg)
+    received = [_unfold(v) for v in msg.get_all("Received", [])]
+    verdict = _from_verdicts(msg, _receiving_sites(received))
     if verdict is not None:
         return verdict
     hops: list[tuple[str, str]] = []
-    for value in msg.get_all("Received", []):
-        line = _unfold(value)
+    for line in received:
         if _DELIVERY_HOP.search(line) or not line.lower().startswith("from "):
             continue
-        address = _hop_address(_BY.split(line, maxsplit=1)[0])
+        address = _hop_address(_BY.split(line, maxsplit=1)[0][:_MAX_CLAUSE])
         if address is None:
             # Below an unreadable hop the chain may already be the sender's own.
             return ConnectingAddress("", f"no connecting address in Received: {line[:120]}")
