@@ -12,8 +12,8 @@ IMAP is spoken by IMAPClient (on imaplib) in worker threads. The connection goes
 address our resolver gives (``--nameserver``, ``--resolve``, ``--connect-to``) while the
 certificate is checked against the name given, through the same TLS context as the rest
 of the audit. A password is never sent in clear: TLS from the first byte (993) or STARTTLS
-before login. A cancelled wait (Ctrl-C, a time limit) shuts the socket down, so the worker
-thread ends at once instead of at its next socket timeout.
+before login. Cancelling (Ctrl-C, a time limit) shuts the socket down under the worker
+thread, so it ends at once instead of at its next socket timeout.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ T = TypeVar("T")
 POLL_S = 1.0  # how often the mailbox is searched again while the message is on its way
 INBOX = "INBOX"
 # Folder names providers file spam under when the server does not flag it \Junk
-# (IMAPClient's own fallback knows only "Junk" and "Spam").
+# (IMAPClient's find_special_folder knows only "Junk" and "Spam").
 JUNK_NAMES = frozenset(
     {"junk", "spam", "junk email", "junk e-mail", "junk mail", "bulk", "bulk mail", "spam mail"}
 )
@@ -210,12 +210,8 @@ def _unexpected(exc: BaseException) -> str:
     return f"an answer the IMAP client cannot read ({type(exc).__name__})"
 
 
-def _ascii(text: str) -> bool:
-    return text.isascii()
-
-
 def _login(client: _Client, account: ImapAccount) -> None:
-    if _ascii(account.user) and _ascii(account.password):
+    if account.user.isascii() and account.password.isascii():
         client.login(account.user, account.password)
     elif b"AUTH=PLAIN" in client.capabilities():
         client.plain_login(account.user, account.password)  # UTF-8, RFC 4616
