@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test system-deps lint typecheck bench clean
+.PHONY: install demo test system-deps lint typecheck clean
 
 install: $(STAMP)
 

@@ -1,10 +1,15 @@
-"""Shared fixtures: real peers on loopback (DNS, TLS CA, PostgreSQL, Dovecot, Chromium)."""
+"""Shared fixtures: real peers on loopback (DNS, TLS CA, PostgreSQL, Dovecot, Chromium),
+and ``interrupt``, which Ctrl-Cs a running ``launchready``."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +18,8 @@ import pytest
 from launchready.sandbox.tls import TestCA
 
 if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
     from launchready.sandbox.imap_server import DovecotServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -93,3 +100,52 @@ def chromium() -> str:
     if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):
         _missing(f"{CHROMIUM} is not installed")
     return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    returncode: int
+    stderr: str
+    took_s: float  # from SIGINT to the exit
+
+
+def interrupt(
+    cmd: list[str],
+    ready: Callable[[], bool],
+    *,
+    within_s: float = 60,
+    env: Mapping[str, str] | None = None,
+    settle_s: float = 0.0,
+    exit_within_s: float = 30,
+) -> Interrupted:
+    """Start ``cmd`` (stderr captured), wait until ``ready()`` — at most ``within_s``, or
+    until the process exits — then ``settle_s`` more, send SIGINT (Ctrl-C) and wait up to
+    ``exit_within_s`` for the exit. A process still running afterwards (or when anything
+    fails) is killed. ``ready`` not being reached is the caller's to assert."""
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        deadline = time.monotonic() + within_s
+        while proc.poll() is None and time.monotonic() < deadline and not ready():
+            time.sleep(0.05)
+        time.sleep(settle_s)
+        proc.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        _, err = proc.communicate(timeout=exit_within_s)
+        took = time.monotonic() - interrupted
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return Interrupted(proc.returncode, err, took)

@@ -199,3 +199,18 @@ def test_good_urls_pass() -> None:
     urls = ["https://a.test/", "http://a.test:8080/x?y=1", "https://[::1]:8443/"]
     assert apply_flags(AuditConfig(), AuditFlags(urls=urls)).web.urls == urls
     assert parse_config('[web]\nurls = ["https://[::1]:8443/"]\n', path="lr.toml").web.urls
+
+
+def test_http_methods_are_sent_in_upper_case() -> None:
+    """Servers answer "post /login" with 405: the method is upper-cased where it is read,
+    so every request built from the config (endpoints, login, the mail probe) is right."""
+    from launchready.config.model import EmailProbeConfig, EndpointConfig, LoginConfig
+    from launchready.gatherers.performance.emailprobe import email_spec
+    from launchready.gatherers.performance.session import login_spec
+
+    assert EndpointConfig(name="list", method="get", path="/clients").method == "GET"
+    login = LoginConfig(method="post", path="/login", form={"email": "a@b.test"})
+    assert login_spec(login).method == "POST"
+    assert login_spec(login).content_type == "application/x-www-form-urlencoded"
+    probe = EmailProbeConfig(method="put", path="/reset", json={"email": "a@b.test"})
+    assert (email_spec(probe).method, email_spec(probe).body) == ("PUT", '{"email": "a@b.test"}')

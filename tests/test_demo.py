@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import interrupt
 
 PLANTED_MUST_FIX = {
     "edge.hsts",
@@ -35,7 +36,7 @@ FINDING_FIELDS = {
 
 
 def demo(tmp: Path, *flags: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    html = tmp / "report.html"
+    html = tmp / "[" / "run]" / "report.html"  # ".../[/run]/...": a path, not markup
     result = subprocess.run(
         [
             sys.executable,
@@ -112,32 +113,31 @@ def test_fixed_variant_has_no_planted_must_fix(fixed: dict[str, Any]) -> None:
 
 
 def test_ctrl_c_stops_everything_the_demo_started(tmp_path: Path) -> None:
-    import signal
     import socket
-    import time
     import tomllib
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "launchready", "demo", "--html", str(tmp_path / "r.html")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "TMPDIR": str(tmp_path), "NO_COLOR": "1"},
-    )
-    deadline = time.monotonic() + 120
-    config = None
-    while time.monotonic() < deadline and proc.poll() is None:
+    # The sandbox's config is read while it runs: on exit its folder is gone.
+    seen: list[str] = []
+
+    def sandbox_up() -> bool:
         found = list(tmp_path.glob("launchready-sandbox-*/launchready.toml"))
         if found:
-            config = found[0]
-            break
-        time.sleep(0.05)
+            seen.append(found[0].read_text())
+        return bool(found)
+
+    run = interrupt(
+        [sys.executable, "-m", "launchready", "demo", "--html", str(tmp_path / "r.html")],
+        sandbox_up,
+        within_s=120,
+        env={**os.environ, "TMPDIR": str(tmp_path), "NO_COLOR": "1"},
+        exit_within_s=60,
+    )
+    config = seen[0] if seen else None
     assert config is not None, "the sandbox never came up"
-    settings = tomllib.loads(config.read_text())
+    settings = tomllib.loads(config)
     ports = [int(entry.rsplit(":", 1)[1]) for entry in settings["network"]["connect_to"]]
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    err = run.stderr
+    assert run.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err
     assert not list(tmp_path.glob("launchready-sandbox-*")), "sandbox folder left behind"
     for port in set(ports):

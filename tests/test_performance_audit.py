@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import interrupt
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -194,30 +194,19 @@ def test_ctrl_c_stops_the_load_at_once(tmp_path: Path) -> None:
         config = tmp_path / "launchready.toml"
         # 60 s of load if nothing stops it.
         config.write_text(config_text(server.url, job=None, duration=60))
-        proc = subprocess.Popen(
+        run = interrupt(
             [sys.executable, "-m", "launchready", "audit", "--config", str(config)]
             + ["--only", "performance", "--format", "json"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            lambda: server.served >= 100,
+            within_s=60,
             env={**os.environ, "NO_COLOR": "1"},
+            exit_within_s=30,
         )
-        try:
-            deadline = time.monotonic() + 60
-            while server.served < 100 and time.monotonic() < deadline and proc.poll() is None:
-                time.sleep(0.05)
-            assert server.served >= 100, "the load never started"
-            proc.send_signal(signal.SIGINT)
-            interrupted = time.monotonic()
-            _, err = proc.communicate(timeout=30)
-            took = time.monotonic() - interrupted
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        assert server.served >= 100, "the load never started"
         served = server.served
         time.sleep(1.0)
         assert server.served == served  # nothing more arrived after the exit
-    assert proc.returncode == 130, err
+    err = run.stderr
+    assert run.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
-    assert took < 10
+    assert run.took_s < 10

@@ -188,3 +188,14 @@ def test_the_engine_loads_no_gatherer_until_an_audit_runs() -> None:
     stages = {m.split(".")[2] for m in loaded if m.startswith("launchready.gatherers.")}
     assert stages == {"secrets"}
     assert [m for m in loaded if m.split(".")[0] in heavy] == []
+
+
+def test_building_the_cli_parser_loads_no_network_stack() -> None:
+    """`launchready --version`, `--help` and every usage error build the whole parser: the
+    commands' HTTP, DNS, SQL and IMAP stacks load only when a command runs."""
+    heavy = {"aiohttp", "dns", "sqlalchemy", "psycopg", "starlette", "uvicorn", "imapclient"}
+    loaded = _loaded_after("from launchready.cli.main import build_parser; build_parser()")
+    assert "launchready.cli.loadtest" in loaded and "launchready.cli.email" in loaded
+    stages = {m.split(".")[2] for m in loaded if m.startswith("launchready.gatherers.")}
+    assert stages <= {"secrets"}
+    assert [m for m in loaded if m.split(".")[0] in heavy] == []

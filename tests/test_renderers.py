@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,8 @@ import jsonschema
 import pytest
 
 from launchready.core.findings import Finding, Harm, Report, Severity, Stage, Status
-from launchready.ranking import launch_order, rank_findings, score
+from launchready.engine import build_report
+from launchready.ranking import score
 from launchready.renderers import html, junit, markdown, renderer, sarif
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
@@ -151,17 +154,9 @@ MUST_FIX_IN_LAUNCH_ORDER = [
 
 @pytest.fixture(scope="module")
 def report() -> Report:
-    ranked = rank_findings(FINDINGS)
-    return Report(
-        tool_name="launchready",
-        tool_version="0.1.0",
-        target="https://app.acme.test/",
-        started_at="2025-01-01T09:00:00+00:00",
-        duration_s=12.5,
-        score=score(ranked),
-        findings=ranked,
-        launch_order=launch_order(ranked),
-        stages_run=(
+    built = build_report(
+        "https://app.acme.test/",
+        (
             Stage.EDGE,
             Stage.EMAIL,
             Stage.SECRETS,
@@ -169,7 +164,12 @@ def report() -> Report:
             Stage.PERFORMANCE,
             Stage.OBSERVABILITY,
         ),
+        FINDINGS,
+        datetime(2025, 1, 1, 9, 0, 0, tzinfo=UTC),
+        12.5,
     )
+    # A fixed version: what the renderers print must not change with each release.
+    return replace(built, tool_version="0.1.0")
 
 
 def by_id(report: Report, check_id: str) -> Finding:

@@ -15,7 +15,7 @@ from launchready.core.findings import Report, Stage
 from launchready.engine import run_audit
 from launchready.renderers import FORMATS
 
-EXIT_OK, EXIT_MUST_FIX, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_MUST_FIX = 0, 1  # usage errors: main.EXIT_USAGE
 
 
 def add_output_flags(p: argparse.ArgumentParser) -> None:
@@ -110,18 +110,25 @@ def flags_from(args: argparse.Namespace) -> AuditFlags:
     )
 
 
+def output_path(config: AuditConfig) -> str | None:
+    """Where the report goes: ``[audit] output`` is relative to the file that sets it
+    (``--output`` arrives absolute already), ``None`` for the terminal."""
+    output = config.audit.output
+    return None if output is None else config.resolve_path(output)
+
+
 def audit_and_emit(config: AuditConfig) -> Report:
     stages = parse_stages(config.audit.only)
     with RichProgress(stderr_console()) as progress:
         report = asyncio.run(run_audit(config, stages, progress=progress))
-    emit(report, config.audit.format, config.audit.output)
+    emit(report, config.audit.format, output_path(config))
     return report
 
 
 def run(args: argparse.Namespace) -> int:
     config = apply_flags(load_config(args.config), flags_from(args))
     report = audit_and_emit(config)
-    write_deliverables(report, config.audit.output)
+    write_deliverables(report, output_path(config))
     return EXIT_MUST_FIX if report.must_fix else EXIT_OK
 
 
@@ -135,5 +142,5 @@ def write_deliverables(report: Report, output: str | None) -> None:
         replaced = " (replacing the previous one)" if path.exists() else ""
         write_text(str(path), d.render(report))
         stderr_console().print(
-            f"{d.label} written to {path}{replaced}", highlight=False, soft_wrap=True
+            f"{d.label} written to {path}{replaced}", highlight=False, soft_wrap=True, markup=False
         )

@@ -6,6 +6,7 @@ import argparse
 import difflib
 
 from rich.table import Table
+from rich.text import Text
 
 from launchready.checks.registry import load_registry
 from launchready.cli.output import stdout_console
@@ -17,7 +18,9 @@ def list_checks(args: argparse.Namespace) -> int:
     for column in ("id", "stage", "severity", "harm", "title"):
         table.add_column(column)
     for c in load_registry():
-        table.add_row(c.id, c.stage.value, c.severity.value, c.harm.value, c.title)
+        # Text, not markup: "[deploy] required_env" in a check's wording is not a style.
+        cells = (c.id, c.stage.value, c.severity.value, c.harm.value, c.title)
+        table.add_row(*(Text(cell) for cell in cells))
     stdout_console().print(table)
     return 0
 
@@ -30,7 +33,7 @@ def explain(args: argparse.Namespace) -> int:
         hint = f"; did you mean {', '.join(close)}?" if close else "; see `launchready checks`"
         raise ConfigError(f"no check with id {args.id!r}{hint}")
     console = stdout_console()
-    console.print(f"[bold]{c.id}[/bold] — {c.title}")
+    console.print(Text.assemble((c.id, "bold"), f" — {c.title}"))
     rows = [
         ("stage", c.stage.value),
         ("severity", c.severity.value),
@@ -40,11 +43,11 @@ def explain(args: argparse.Namespace) -> int:
         ("impact", c.impact),
         ("remediation", c.remediation),
     ]
-    for key, value in rows:
-        console.print(f"[bold]{key}:[/bold] {value}", highlight=False)
     if c.rationale:
-        console.print(f"[bold]why:[/bold] {c.rationale}", highlight=False)
-    console.print("[bold]references:[/bold]")
+        rows.append(("why", c.rationale))
+    for key, value in rows:
+        console.print(Text.assemble((f"{key}:", "bold"), f" {value}"), highlight=False)
+    console.print(Text("references:", style="bold"))
     for ref in c.references:
-        console.print(f"  {ref}", highlight=False)
+        console.print(Text(f"  {ref}"), highlight=False)
     return 0

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         report = audit_and_emit(config)
         html = os.path.abspath(args.html)
         write_text(html, renderer("html")(report))
-        console.print(f"HTML report: {html}")
+        console.print(f"HTML report: {html}", markup=False)
     finally:
         sandbox.stop()
     # The demo's purpose is to show findings; finding them is success, not failure.

@@ -23,6 +23,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from launchready.checks.registry import load_registry
 from launchready.cli.output import emit, stderr_console
@@ -33,19 +34,14 @@ from launchready.config.overrides import AuditFlags, apply_flags
 from launchready.core.findings import Report, Stage, Status
 from launchready.core.outcome import Outcome
 from launchready.engine import build_report, evaluate
-from launchready.gatherers.base import bounded
-from launchready.gatherers.email.delivery import (
-    DELIVERY,
-    Arrival,
-    Delivery,
-    FetchError,
-    SendOptions,
-    send_test_message,
-    time_limit,
-)
-from launchready.gatherers.email.mailbox import ImapAccount, ImapMailbox
-from launchready.gatherers.network import Network
 from launchready.renderers import FORMATS
+
+if TYPE_CHECKING:
+    # The gatherers (DNS, SMTP, IMAP stacks) load when a test send runs, not whenever the
+    # CLI builds its parser.
+    from launchready.gatherers.email.delivery import Delivery, SendOptions
+    from launchready.gatherers.email.mailbox import ImapMailbox
+    from launchready.gatherers.network import Network
 
 PASSWORD_ENV = "LAUNCHREADY_SMTP_PASSWORD"
 IMAP_PASSWORD_ENV = "LAUNCHREADY_IMAP_PASSWORD"
@@ -118,6 +114,8 @@ def _usage(p: argparse.ArgumentParser) -> int:
 
 
 def _options(args: argparse.Namespace, server: HostPort) -> SendOptions:
+    from launchready.gatherers.email.delivery import SendOptions
+
     for flag, address in (("--from", args.sender), ("--to", args.recipient)):
         if "@" not in address or address.startswith("@") or address.endswith("@"):
             raise ConfigError(f"{flag} {address!r}: expected an email address")
@@ -168,6 +166,8 @@ def _server(text: str, flag: str, default_port: int) -> HostPort:
 
 def _mailbox(args: argparse.Namespace, network: Network) -> ImapMailbox | None:
     """The recipient's mailbox to fetch the message back from, when --imap names one."""
+    from launchready.gatherers.email.mailbox import ImapAccount, ImapMailbox
+
     if not args.imap:
         if args.imap_user or args.imap_starttls:
             raise ConfigError("--imap-user and --imap-starttls go with --imap HOST[:PORT]")
@@ -184,6 +184,8 @@ def _mailbox(args: argparse.Namespace, network: Network) -> ImapMailbox | None:
 
 
 def run_test_send(args: argparse.Namespace) -> int:
+    from launchready.gatherers.network import Network
+
     if args.timeout <= 0:
         raise ConfigError("--timeout must be positive")
     flags = AuditFlags(
@@ -213,6 +215,9 @@ def run_test_send(args: argparse.Namespace) -> int:
 
 
 def _via_smtp(args: argparse.Namespace, network: Network) -> tuple[Outcome[Delivery], str]:
+    from launchready.gatherers.base import bounded
+    from launchready.gatherers.email.delivery import DELIVERY, send_test_message, time_limit
+
     opts = _options(args, _server(args.smtp, "--smtp", 25))
     mailbox = _mailbox(args, network)
     target = f"{opts.sender} → {opts.recipient} via {args.smtp}"
@@ -233,6 +238,14 @@ async def _through_mailbox(
 ) -> Outcome[Delivery]:
     """Open the mailbox first — a refused login costs no real email — then send, wait
     for the message there and verify it."""
+    from launchready.gatherers.base import bounded
+    from launchready.gatherers.email.delivery import (
+        DELIVERY,
+        FetchError,
+        send_test_message,
+        time_limit,
+    )
+
     where = mailbox.account.where
     try:
         try:
@@ -249,6 +262,13 @@ async def _through_mailbox(
 
 
 def _via_sandbox(args: argparse.Namespace, network: Network) -> tuple[Outcome[Delivery], str]:
+    from launchready.gatherers.base import bounded
+    from launchready.gatherers.email.delivery import (
+        DELIVERY,
+        Arrival,
+        send_test_message,
+        time_limit,
+    )
     from launchready.sandbox.smtp_server import SmtpReceiver
 
     if args.imap or args.imap_user or args.imap_starttls:
@@ -272,6 +292,8 @@ def _via_sandbox(args: argparse.Namespace, network: Network) -> tuple[Outcome[De
 
 
 def _report(outcome: Outcome[Delivery], target: str, started: datetime, took: float) -> Report:
+    from launchready.gatherers.email.delivery import DELIVERY
+
     checks = [c for c in load_registry() if c.reads == DELIVERY]
     findings = [f for c in checks for f in evaluate(c, [outcome])]
     return build_report(target, (Stage.EMAIL,), findings, started, took)

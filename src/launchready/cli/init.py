@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from launchready.cli.output import write_text
 from launchready.config.errors import ConfigError
 from launchready.config.init_template import detect, render_template
 
@@ -17,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     if not os.path.isdir(args.repo):
         raise ConfigError(f"--repo {args.repo!r}: not a directory")
     detected = detect(Path(args.repo))
-    target.write_text(render_template(detected, repo=args.repo), encoding="utf-8")
+    write_text(str(target), render_template(detected, repo=args.repo))
     print(
         f"wrote {target}" + (f" (detected: {', '.join(detected.notes)})" if detected.notes else "")
     )

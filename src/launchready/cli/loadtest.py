@@ -12,13 +12,15 @@ import io
 import json
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from launchready import __version__
 from launchready.cli.output import stderr_console, stdout_console, write_text
@@ -26,13 +28,14 @@ from launchready.config import load_config
 from launchready.config.errors import ConfigError
 from launchready.config.model import AuditConfig, EndpointConfig
 from launchready.config.overrides import AuditFlags, apply_flags
-from launchready.gatherers.network import Network
-from launchready.gatherers.performance.client import HttpError, Origin
-from launchready.gatherers.performance.engine import LoadEngine, PhaseResult, run_isolated
-from launchready.gatherers.performance.extras import summary_dict
-from launchready.gatherers.performance.histogram import Recorder
-from launchready.gatherers.performance.locust import locustfile
-from launchready.gatherers.performance.phases import spec_of
+
+if TYPE_CHECKING:
+    # The load engine's imports (aiohttp, DNS, SQL: ~1 s) load when a load test runs, not
+    # whenever the CLI builds its parser.
+    from launchready.gatherers.network import Network
+    from launchready.gatherers.performance.client import Origin
+    from launchready.gatherers.performance.engine import PhaseResult
+    from launchready.gatherers.performance.histogram import Recorder
 
 EXIT_OK, EXIT_MISSED, EXIT_USAGE = 0, 1, 2
 MAX_DURATION_S = 3600
@@ -70,6 +73,8 @@ class Plan:
 
 
 def make_plan(config: AuditConfig, args: argparse.Namespace) -> Plan:
+    from launchready.gatherers.performance.client import Origin
+
     perf = config.performance
     if args.url:
         parts = urlsplit(args.url)
@@ -130,7 +135,7 @@ class LiveView:
         for name, rec in self.recorders.items():
             s = rec.summary()
             table.add_row(
-                name,
+                Text(name),  # a path such as /app/[slug]: text, not markup
                 str(s.count),
                 str(s.errors),
                 f"{s.p50_ms:.1f}",
@@ -145,11 +150,13 @@ class LiveView:
 
 
 def run_load(plan: Plan, config: AuditConfig, network: Network) -> PhaseResult:
+    from launchready.gatherers.performance.client import HttpError
+    from launchready.gatherers.performance.engine import LoadEngine, run_isolated
+    from launchready.gatherers.performance.phases import spec_of
+
     perf = config.performance
-    live: LiveView | None = None
 
     async def main() -> PhaseResult:
-        nonlocal live
         engine = LoadEngine(
             network,
             plan.origin,
@@ -164,17 +171,15 @@ def run_load(plan: Plan, config: AuditConfig, network: Network) -> PhaseResult:
         login = perf.login if not sys_url_mode(plan, config) else None
         specs = [spec_of(e) for e in plan.endpoints]
         try:
-            if plan.rate is not None:
-                users = await engine.users(min(OPEN_MODEL_IDENTITIES, plan.users), login)
-                if live.enabled:
-                    live.live.start()
-                return await engine.open(users, specs, plan.rate, plan.duration_s, recorders)
-            users = await engine.users(plan.users, login)
+            count = plan.users if plan.rate is None else min(OPEN_MODEL_IDENTITIES, plan.users)
+            users = await engine.users(count, login)
             if live.enabled:
                 live.live.start()
-            return await engine.closed(
-                [(u, specs) for u in users], plan.duration_s, recorders, think_s=plan.think_s
-            )
+            if plan.rate is None:
+                return await engine.closed(
+                    [(u, specs) for u in users], plan.duration_s, recorders, think_s=plan.think_s
+                )
+            return await engine.open(users, specs, plan.rate, plan.duration_s, recorders)
         finally:
             if live.enabled:
                 live.live.stop()
@@ -189,6 +194,8 @@ def run_load(plan: Plan, config: AuditConfig, network: Network) -> PhaseResult:
 
 def sys_url_mode(plan: Plan, config: AuditConfig) -> bool:
     """--url loads an arbitrary page: the configured login belongs to the configured app."""
+    from launchready.gatherers.performance.client import Origin
+
     base = config.performance.base_url
     return base is None or Origin.parse(base) != Origin(
         plan.origin.scheme, plan.origin.host, plan.origin.port, Origin.parse(base).prefix
@@ -196,6 +203,8 @@ def sys_url_mode(plan: Plan, config: AuditConfig) -> bool:
 
 
 def results(plan: Plan, config: AuditConfig, result: PhaseResult) -> dict[str, Any]:
+    from launchready.gatherers.performance.extras import summary_dict
+
     perf = config.performance
     endpoints = []
     for e in plan.endpoints:
@@ -239,13 +248,14 @@ def results(plan: Plan, config: AuditConfig, result: PhaseResult) -> dict[str, A
 
 def print_terminal(console: Console, data: dict[str, Any]) -> None:
     model = f"{data['rate']:g} requests/s" if data["model"] == "open" else f"{data['users']} users"
-    console.print(f"[bold]Load test[/] {data['target']} · {model} · {data['duration_s']:g} s")
+    target = escape(data["target"])
+    console.print(f"[bold]Load test[/] {target} · {model} · {data['duration_s']:g} s")
     table = Table(
         "endpoint", "reqs", "rps", "err %", "p50", "p90", "p95", "p99", "max", "target", ""
     )
     for e in data["endpoints"]:
         table.add_row(
-            e["name"],
+            Text(e["name"]),
             str(e["count"]),
             f"{e['rps']:.1f}",
             f"{e['error_rate'] * 100:.1f}",
@@ -258,7 +268,8 @@ def print_terminal(console: Console, data: dict[str, Any]) -> None:
         codes = ", ".join(f"{code}: {n}" for code, n in e["statuses"].items())
         console.print(
             f"  {e['name']}: {codes or 'no answers'}"
-            + (f" — missed: {'; '.join(e['missed'])}" if e["missed"] else "")
+            + (f" — missed: {'; '.join(e['missed'])}" if e["missed"] else ""),
+            markup=False,
         )
     g = data["generator"]
     console.print(
@@ -269,6 +280,9 @@ def print_terminal(console: Console, data: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from launchready.gatherers.network import Network
+    from launchready.gatherers.performance.locust import locustfile
+
     config = apply_flags(
         load_config(args.config),
         AuditFlags(
@@ -289,7 +303,7 @@ def run(args: argparse.Namespace) -> int:
             rate_per_user=per_user,
         )
         write_text(args.export_locust, text)
-        stderr_console().print(f"locustfile written to {args.export_locust}")
+        stderr_console().print(f"locustfile written to {args.export_locust}", markup=False)
         return EXIT_OK
     network = Network.from_config(config.network, config.base_dir)
     data = results(plan, config, run_load(plan, config, network))

@@ -41,4 +41,5 @@ def emit(report: Report, fmt: str, output: str | None) -> None:
         sys.stdout.write(text)
         return
     write_text(output, text)
-    stderr_console().print(f"{fmt} report written to {output}")
+    # markup=False: a path is a name, not markup ("out/[/x].json" must not crash).
+    stderr_console().print(f"{fmt} report written to {output}", markup=False)

@@ -22,7 +22,7 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TOML_POS = re.compile(r"\(at line (\d+), column \d+\)")
 
 
-def _expand(value: Any, loc: tuple[str | int, ...], env: Mapping[str, str], where: str) -> Any:
+def _expand(value: Any, loc: tuple[str | int, ...], env: Mapping[str, str]) -> Any:
     if isinstance(value, str):
 
         def sub(m: re.Match[str]) -> str:
@@ -33,9 +33,9 @@ def _expand(value: Any, loc: tuple[str | int, ...], env: Mapping[str, str], wher
 
         return _VAR.sub(sub, value)
     if isinstance(value, dict):
-        return {k: _expand(v, (*loc, k), env, where) for k, v in value.items()}
+        return {k: _expand(v, (*loc, k), env) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand(v, (*loc, i), env, where) for i, v in enumerate(value)]
+        return [_expand(v, (*loc, i), env) for i, v in enumerate(value)]
     return value
 
 
@@ -67,7 +67,7 @@ def parse_config(text: str, *, path: str, env: Mapping[str, str] | None = None) 
     if "base_dir" in raw:
         raise ConfigError("unknown key 'base_dir'", path=path, line=line_of(text, ["base_dir"]))
     try:
-        data = _expand(raw, (), env, path)
+        data = _expand(raw, (), env)
     except _MissingVar as exc:
         raise ConfigError(
             f"{_dotted(exc.loc)}: environment variable {exc.name} is not set",

@@ -7,11 +7,22 @@ silently ignored setting.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from launchready.config import netspec
+
+# HTTP methods are case-sensitive on the wire and servers expect upper case ("post" gets a
+# 405): every request built from the config can take the method as it is.
+HttpMethod = Annotated[str, AfterValidator(str.upper)]
 
 
 class _Strict(BaseModel):
@@ -150,7 +161,7 @@ def _is_path(path: str) -> str:
 
 class EndpointConfig(_Strict):
     name: str
-    method: str = "GET"
+    method: HttpMethod = "GET"
     path: str
     kind: Literal["read", "write", "page", "export"] = "read"
     # Request body; {{n}} (request number), {{vu}} (virtual user) and {{uuid}} make each
@@ -164,7 +175,7 @@ class EndpointConfig(_Strict):
 
 class BackgroundConfig(_Strict):
     name: str
-    method: str = "GET"
+    method: HttpMethod = "GET"
     path: str
 
     _path = field_validator("path")(classmethod(lambda cls, v: _is_path(v)))
@@ -172,7 +183,7 @@ class BackgroundConfig(_Strict):
 
 class LoginConfig(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    method: str = "POST"
+    method: HttpMethod = "POST"
     path: str
     form: dict[str, str] | None = None
     json_body: dict[str, str] | None = Field(default=None, alias="json")
@@ -187,7 +198,7 @@ class EmailProbeConfig(_Strict):
     """Addition: the request that sends mail (a password reset), to see if it waits for SMTP."""
 
     name: str = "password reset"
-    method: str = "POST"
+    method: HttpMethod = "POST"
     path: str
     form: dict[str, str] | None = None
     json_body: dict[str, str] | None = Field(default=None, alias="json")
@@ -348,6 +359,18 @@ class AuditSettings(_Strict):
     only: list[str] = Field(default_factory=list)
     format: Literal["terminal", "json", "md", "html", "sarif", "junit"] = "terminal"
     output: str | None = None
+
+    @field_validator("only")
+    @classmethod
+    def _known_stages(cls, values: list[str]) -> list[str]:
+        # Checked here, not only by --only's parser, so the error names the file and line.
+        from launchready.core.findings import Stage
+
+        known = [s.value for s in Stage]
+        for name in (n.strip() for v in values for n in v.split(",")):
+            if name and name not in known:
+                raise ValueError(f"unknown stage {name!r} (stages: {', '.join(known)})")
+        return values
 
 
 class AuditConfig(_Strict):

@@ -14,13 +14,15 @@ evaluated (error, skipped) count for nothing either way.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from launchready.core.findings import (
     MUST_FIX_SEVERITIES,
     Finding,
     Harm,
     LaunchStep,
+    Report,
     Score,
     Severity,
     Stage,
@@ -36,6 +38,8 @@ WEIGHTS = {
 }
 CREDIT = {Status.PASS: 1.0, Status.WARN: 0.5, Status.FAIL: 0.0}
 BLOCKER_CAP = 40
+# Score bands every renderer colours by: below LOW is not ready, HIGH and above is good.
+LOW, HIGH = 50, 80
 _GROUP = {Status.FAIL: 0, Status.WARN: 0, Status.ERROR: 1, Status.SKIPPED: 2, Status.PASS: 3}
 
 # What fixing each harm's must-fix items achieves, in launch order.
@@ -113,4 +117,40 @@ def launch_order(ranked: tuple[Finding, ...]) -> tuple[LaunchStep, ...]:
                     finding_ranks=tuple(f.rank for f in items),
                 )
             )
+    return tuple(steps)
+
+
+def band(value: int | None) -> Literal["good", "fair", "poor", "none"]:
+    """The score band a renderer colours by; "none" when there is no score."""
+    if value is None:
+        return "none"
+    return "good" if value >= HIGH else "fair" if value >= LOW else "poor"
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """A launch-order step with its must-fix findings resolved from their ranks."""
+
+    number: int
+    goal: str
+    harm: str
+    findings: tuple[Finding, ...]
+
+
+def launch_plan(report: Report) -> tuple[PlanStep, ...]:
+    """The launch order with findings attached; must-fix items no step names come last.
+
+    A report built without a launch order (or with a stale one) must still show every
+    must-fix item, so anything left over forms a final catch-all step.
+    """
+    by_rank = {f.rank: f for f in report.findings}
+    steps: list[PlanStep] = []
+    placed: set[int] = set()
+    for step in report.launch_order:
+        found = tuple(by_rank[r] for r in step.finding_ranks if r in by_rank)
+        placed.update(f.rank for f in found)
+        steps.append(PlanStep(step.step, step.summary, step.harm.value, found))
+    rest = tuple(f for f in report.must_fix if f.rank not in placed)
+    if rest:
+        steps.append(PlanStep(len(steps) + 1, "Everything else that must be fixed", "", rest))
     return tuple(steps)

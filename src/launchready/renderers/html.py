@@ -13,11 +13,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from launchready.core.findings import Report
+from launchready.ranking import HIGH, LOW, band, launch_plan
 from launchready.renderers.charts import BOTTOM, LEFT, TOP, H, W, performance_charts
-from launchready.renderers.markdown import launch_plan
-
-# Score bands shared with the terminal wording: below 50 is not ready, 80+ is good.
-LOW, HIGH = 50, 80
 
 
 @cache
@@ -34,12 +31,6 @@ def _environment() -> Environment:
 def is_link(url: str) -> bool:
     """Only http(s) references become links; ``javascript:`` and friends stay text."""
     return url.startswith(("https://", "http://"))
-
-
-def band(value: int | None) -> str:
-    if value is None:
-        return "none"
-    return "good" if value >= HIGH else "fair" if value >= LOW else "poor"
 
 
 def _context(report: Report) -> dict[str, Any]:

@@ -7,44 +7,15 @@ break the layout (a ``|`` in a table cell) nor inject HTML where Markdown is ren
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from launchready.core.findings import Finding, Report
+from launchready.ranking import launch_plan
 
 # CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that
 # change meaning in running text or tables. ``<``/``>``/``&`` are here so evidence such as
 # ``<script>`` renders as text instead of raw HTML.
 _SPECIAL = re.compile(r"([\\`*\[\]<>|&])")
 _SAFE_URL = re.compile(r"^https?://[^\s<>]+$")
-
-
-@dataclass(frozen=True)
-class PlanStep:
-    """A launch-order step with its must-fix findings resolved from their ranks."""
-
-    number: int
-    goal: str
-    harm: str
-    findings: tuple[Finding, ...]
-
-
-def launch_plan(report: Report) -> tuple[PlanStep, ...]:
-    """The launch order with findings attached; must-fix items no step names come last.
-
-    A report built without a launch order (or with a stale one) must still show every
-    must-fix item, so anything left over forms a final catch-all step.
-    """
-    by_rank = {f.rank: f for f in report.findings}
-    steps: list[PlanStep] = []
-    placed: set[int] = set()
-    for step in report.launch_order:
-        found = tuple(by_rank[r] for r in step.finding_ranks if r in by_rank)
-        placed.update(f.rank for f in found)
-        steps.append(PlanStep(step.step, step.summary, step.harm.value, found))
-    rest = tuple(f for f in report.must_fix if f.rank not in placed)
-    if rest:
-        steps.append(PlanStep(len(steps) + 1, "Everything else that must be fixed", "", rest))
-    return tuple(steps)
 
 
 def escape(text: str) -> str:

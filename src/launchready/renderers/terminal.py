@@ -1,7 +1,9 @@
 """The terminal report: one screen of summary, must-fix in launch order, then the rest.
 
 ``print_report`` draws on a rich console the CLI set up (colour only on a TTY without
-NO_COLOR); ``render`` returns plain text for files and pipes.
+NO_COLOR); ``render`` returns plain text for files and pipes. Text from the audited site
+(targets, evidence) always goes in as ``Text``, never as a string: rich would read
+``app/[slug]/page.tsx`` as markup and drop ``[slug]``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from launchready.core.findings import Finding, Report, Severity, Status
+from launchready.ranking import band, launch_plan
 
 SEVERITY_STYLE = {
     Severity.BLOCKER: "bold white on red",
@@ -22,20 +25,20 @@ SEVERITY_STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
 }
+BAND_STYLE = {"good": "green", "fair": "yellow", "poor": "red", "none": "dim"}
 
 
 def _score_text(value: int | None) -> Text:
     if value is None:
         return Text("n/a", style="dim")
-    style = "green" if value >= 90 else "yellow" if value >= 60 else "red"
-    return Text(f"{value}/100", style=f"bold {style}")
+    return Text(f"{value}/100", style=f"bold {BAND_STYLE[band(value)]}")
 
 
 def _summary(report: Report) -> Panel:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    grid.add_row("Target", report.target)
+    grid.add_row("Target", Text(report.target))
     grid.add_row("Readiness", _score_text(report.score.overall))
     stages = Text()
     for i, (stage, value) in enumerate(report.score.stages.items()):
@@ -93,7 +96,7 @@ def _findings_table(findings: list[Finding], *, detail: bool) -> Table:
         if detail:
             cell.append(f"\nFix: {first.remediation}", style="green")
         # Several targets are named in the bullets; the column just counts them.
-        targets = first.target if len(group) == 1 else f"{len(group)} targets"
+        targets = Text(first.target if len(group) == 1 else f"{len(group)} targets")
         table.add_row(
             _ranks(group),
             Text(first.severity.value, style=SEVERITY_STYLE[first.severity]),
@@ -104,11 +107,11 @@ def _findings_table(findings: list[Finding], *, detail: bool) -> Table:
 
 
 def _launch_order(report: Report) -> Group:
-    by_rank = {f.rank: f for f in report.findings}
     parts: list[Text | Table] = []
-    for step in report.launch_order:
-        parts.append(Text(f"Step {step.step} — {step.summary} ({step.harm.value})", style="bold"))
-        parts.append(_findings_table([by_rank[r] for r in step.finding_ranks], detail=True))
+    for step in launch_plan(report):
+        harm = f" ({step.harm})" if step.harm else ""
+        parts.append(Text(f"Step {step.number} — {step.goal}{harm}", style="bold"))
+        parts.append(_findings_table(list(step.findings), detail=True))
     return Group(*parts)
 
 

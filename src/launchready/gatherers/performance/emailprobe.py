@@ -7,8 +7,6 @@ slow a customer's mail provider, and must not try.
 from __future__ import annotations
 
 import asyncio
-import json
-from urllib.parse import urlencode
 
 from launchready.config.model import EmailProbeConfig
 from launchready.gatherers.network import Network
@@ -22,19 +20,11 @@ from launchready.gatherers.performance.client import (
 from launchready.gatherers.performance.engine import LoadEngine
 from launchready.gatherers.performance.facts import EmailCoupling
 from launchready.gatherers.performance.histogram import Recorder
-from launchready.gatherers.performance.session import Spec
+from launchready.gatherers.performance.session import Spec, form_spec
 
 
 def email_spec(cfg: EmailProbeConfig) -> Spec:
-    if cfg.json_body is not None:
-        return Spec(cfg.name, cfg.method, cfg.path, json.dumps(cfg.json_body))
-    return Spec(
-        cfg.name,
-        cfg.method,
-        cfg.path,
-        urlencode(cfg.form or {}),
-        "application/x-www-form-urlencoded",
-    )
+    return form_spec(cfg.name, cfg.method, cfg.path, cfg.form, cfg.json_body)
 
 
 async def set_smtp_delay(network: Network, url: str, seconds: float, timeout_s: float) -> float:

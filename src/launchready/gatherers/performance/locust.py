@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 from launchready import __version__
 from launchready.config.model import EndpointConfig, LoginConfig
+from launchready.gatherers.performance.phases import spec_of
+from launchready.gatherers.performance.session import content_type_of
 
 _SECRET = re.compile(r"pass|secret|token|key|otp", re.I)
 
@@ -109,11 +111,7 @@ def locustfile(
         lines.append(f"    def {ident}(self):")
         args = [repr(e.method.upper()), repr(e.path), f"name={e.name!r}", "allow_redirects=False"]
         if e.body is not None:
-            ctype = e.content_type or (
-                "application/json"
-                if e.body.lstrip()[:1] in ("{", "[")
-                else "application/x-www-form-urlencoded"
-            )
+            ctype = content_type_of(spec_of(e))
             args.append(f"data=body({e.body!r})")
             args.append(f"headers={{'Content-Type': {ctype!r}}}")
         lines.append(f"        self.client.request({', '.join(args)})")

@@ -89,7 +89,7 @@ class LoadReport:
 
 
 def spec_of(e: EndpointConfig) -> Spec:
-    return Spec(e.name, e.method.upper(), e.path, e.body, e.content_type)
+    return Spec(e.name, e.method, e.path, e.body, e.content_type)
 
 
 def _merge_bins(recorders: list[Recorder]) -> tuple[HistogramBin, ...]:
@@ -272,7 +272,7 @@ class _Session:
             bg_user = await engine.user(1000 + k, cfg.login)
         except (HttpError, OSError) as exc:
             return Outcome.error(F.BACKGROUND, job.name, describe_error(exc))
-        job_spec = Spec(job.name, job.method.upper(), job.path)
+        job_spec = Spec(job.name, job.method, job.path)
         recs = engine.recorders([e.name for e in interactive])
         specs = [spec_of(e) for e in interactive]
         rate, window = interference_rate(

@@ -119,11 +119,17 @@ class VirtualUser:
         self._cache.clear()
 
 
+def form_spec(
+    name: str, method: str, path: str, form: dict[str, str] | None, json_body: object | None
+) -> Spec:
+    """A configured request with a JSON body, else a form (login, the mail-sending probe)."""
+    if json_body is not None:
+        return Spec(name, method, path, json.dumps(json_body))
+    return Spec(name, method, path, urlencode(form or {}), "application/x-www-form-urlencoded")
+
+
 def login_spec(login: LoginConfig) -> Spec:
-    if login.json_body is not None:
-        return Spec("login", login.method, login.path, json.dumps(login.json_body))
-    form = urlencode(login.form or {})
-    return Spec("login", login.method, login.path, form, "application/x-www-form-urlencoded")
+    return form_spec("login", login.method, login.path, login.form, login.json_body)
 
 
 def _dig(data: Any, dotted: str) -> Any:
