@@ -23,6 +23,7 @@ from launchready.config import load_config
 from launchready.config.model import AuditConfig, NetworkConfig, WebConfig
 from launchready.core.findings import Stage, Status
 from launchready.engine import run_audit
+from launchready.gatherers.edge.names import domain_names
 from launchready.sandbox.edge_servers import EdgeLab
 from launchready.sandbox.environment import Sandbox
 
@@ -45,7 +46,7 @@ def main() -> None:
 
     with Sandbox(fixed=True, activity_rows=1_000) as sandbox:
         config = load_config(sandbox.config_path)
-        names = ["demo.test", *(f"{s}.demo.test" for s in config.web.subdomains), "www.demo.test"]
+        names = domain_names(config.web)
         runs = [time_audit(config) for _ in range(args.runs)]
     median = statistics.median(r[0] for r in runs)
     print(f"edge stage, {len(names)} hostnames ({', '.join(names)}), {args.runs} runs")

@@ -199,12 +199,10 @@ def launchready_args(lab: EdgeLab) -> list[str]:
     args = ["audit", "--only", "edge", "--format", "json"]
     args += ["--ca-bundle", lab.ca_bundle, "--nameserver", lab.nameserver]
     for profile in PROFILES:
-        host = lab.host(profile)
-        args += ["--url", f"https://{host}/"]
-        args += ["--connect-to", f"{host}:443:127.0.0.1:{lab.ports['main']}"]
-        args += ["--connect-to", f"{host}:80:127.0.0.1:{lab.ports['http']}"]
-    # Where the off-host redirect lands, so that its chain completes.
-    args += ["--connect-to", f"clean.lab.test:443:127.0.0.1:{lab.ports['main']}"]
+        args += ["--url", f"https://{lab.host(profile)}/"]
+    # Every lab name to its listener, so that off-host redirects complete their chains too.
+    for entry in lab.connect_to():
+        args += ["--connect-to", entry]
     return args
 
 

@@ -28,7 +28,7 @@ from launchready.core.artifacts import published
 from launchready.core.findings import Severity, Status
 from launchready.core.outcome import Outcome
 from launchready.gatherers.edge.dns import CaaFact, CaaRecord, NameRecords
-from launchready.gatherers.edge.http import Hop, RedirectChain
+from launchready.gatherers.edge.http import MAX_HOPS, TOO_MANY, Hop, RedirectChain
 from launchready.gatherers.edge.redirects import REDIRECT_MAP, RedirectMap
 from launchready.gatherers.edge.tls import CertificateFact, ProtocolProbe, TlsConfigFact
 from launchready.gatherers.edge.x509 import CertInfo
@@ -315,6 +315,16 @@ def test_canonical_origin_and_loops() -> None:
         (Status.FAIL, "https://a.test/")
     ]
     assert status(redirect_loop, rmap(apex, www)) == [Status.PASS]
+
+
+def test_a_chain_cut_at_the_hop_limit_is_a_loop() -> None:
+    endless = chain(
+        *((f"https://a.test/{i}", 302, f"/{i + 1}") for i in range(MAX_HOPS)),
+        (f"https://a.test/{MAX_HOPS}", None, None, TOO_MANY),  # as the gatherer ends it
+    )
+    assert [(v.status, v.target) for v in redirect_loop.evaluate(rmap(endless))] == [
+        (Status.FAIL, "https://a.test/0")
+    ]
 
 
 def test_the_redirect_map_is_published_whole() -> None:

@@ -435,3 +435,10 @@ def test_cdn_from_headers_and_address_ranges() -> None:
     assert by_address[0] == Status.PASS and "address 104.16.1.1" in by_address[1]
     assert status(cdn, page(peer="2606:4700::1")) == [Status.PASS]
     assert status(cdn, page(peer="192.0.2.1")) == [Status.WARN]
+
+
+def test_cdn_with_a_peer_that_is_not_an_address() -> None:
+    """A peer given as a name (a pin to "localhost") has no range to look up: no crash."""
+    assert status(cdn, page(peer="localhost")) == [Status.WARN]
+    by_header = one(cdn, page(("CF-Ray", "abc-AMS"), peer="localhost"))
+    assert by_header[0] == Status.PASS and "Cloudflare (cf-ray)" in by_header[1]

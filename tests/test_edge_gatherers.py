@@ -187,3 +187,39 @@ def test_https_chains_are_redirect_facts_too(lab: EdgeLab) -> None:
         ("http://downgrade.lab.test/step", 301),
         ("https://downgrade.lab.test/step", 200),
     ]
+
+
+class _EndlessRedirects:
+    """A session stand-in whose every answer redirects to a new path."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def get(self, url: str, allow_redirects: bool) -> Any:
+        self.calls += 1
+        session = self
+
+        class Answer:
+            status = 302
+            headers = {"Location": f"/{session.calls}"}
+
+            async def __aenter__(self) -> Any:
+                return self
+
+            async def __aexit__(self, *exc: object) -> None:
+                return None
+
+        return Answer()
+
+
+def test_a_chain_that_never_settles_ends_with_the_loop_checks_text() -> None:
+    from launchready.checks.edge.redirects import redirect_loop
+    from launchready.gatherers.edge.http import MAX_HOPS, TOO_MANY, follow_redirects
+    from launchready.gatherers.edge.redirects import RedirectMap
+
+    session = _EndlessRedirects()
+    chain = asyncio.run(follow_redirects(session, "https://a.test/"))  # type: ignore[arg-type]
+    assert session.calls == MAX_HOPS
+    assert chain.final.error == TOO_MANY == f"more than {MAX_HOPS} redirects"
+    (verdict,) = redirect_loop.evaluate(RedirectMap("a.test", ("a.test",), (chain,)))
+    assert verdict.status == Status.FAIL and verdict.target == "https://a.test/"

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from launchready.config.model import AuditConfig, NetworkConfig, WebConfig
+from launchready.config.netspec import parse_resolve
 from launchready.core.outcome import OutcomeStatus
 from launchready.gatherers.base import GatherContext, NoProgress
 from launchready.gatherers.edge.http import PAGE, REDIRECTS, PageFact, RedirectChain
@@ -124,6 +126,16 @@ def test_resolve_pins_an_address(peers: dict[str, int], test_ca: TestCA) -> None
     (p,) = gather(cfg)[PAGE]
     # Reaches the server (so the pin worked); the certificate does not cover this name.
     assert p.status == OutcomeStatus.ERROR and "hostname" in p.reason.lower()
+
+
+def test_resolve_takes_an_address_not_a_name() -> None:
+    """curl's --resolve ADDR is an IP address; a name there was kept and broke edge.cdn."""
+    assert parse_resolve("app.test:443:127.0.0.1") == (("app.test", 443), "127.0.0.1")
+    assert parse_resolve("App.test:8443:[::1]") == (("app.test", 8443), "::1")
+    with pytest.raises(ValueError, match=r"expected HOST:PORT:ADDR: 'localhost' is not an IP"):
+        parse_resolve("app.test:443:localhost")
+    with pytest.raises(ValidationError, match="'localhost' is not an IP address"):
+        NetworkConfig(resolve=["app.test:443:localhost"])
 
 
 def test_nothing_configured_is_skipped() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
 HostPort = tuple[str, int]
@@ -27,6 +28,15 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _address(text: str) -> str:
+    """An IP address, as curl requires for the ADDR of ``--resolve``."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IP address") from None
+    return text
+
+
 def parse_nameserver(text: str) -> HostPort:
     """``HOST[:PORT]``, port 53 by default."""
     host, rest = _split_host(text.strip())
@@ -45,7 +55,7 @@ def parse_resolve(text: str) -> tuple[HostPort, str]:
     if not host or not port or not addr:
         raise ValueError("expected HOST:PORT:ADDR")
     try:
-        return (host.lower(), _port(port)), addr.strip("[]")
+        return (host.lower(), _port(port)), _address(addr.strip("[]"))
     except ValueError as exc:
         raise ValueError(f"expected HOST:PORT:ADDR: {exc}") from None
 

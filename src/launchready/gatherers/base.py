@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
+
+import aiohttp
 
 from launchready.config.model import AuditConfig
 from launchready.core.outcome import Outcome
@@ -62,10 +65,6 @@ async def bounded(fact: str, target: str, work: Awaitable[T], timeout_s: float) 
 
 def describe_error(exc: BaseException) -> str:
     """A one-line, human reason for a failed probe."""
-    import ssl
-
-    import aiohttp
-
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return f"TLS certificate not accepted: {exc.certificate_error}"
     if isinstance(exc, aiohttp.ClientConnectorSSLError | ssl.SSLError):

@@ -6,12 +6,12 @@ HTTP and TLS probes all see the same world the user pointed us at.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import aiohttp
 import dns.asyncresolver
@@ -78,7 +78,7 @@ class Network:
             key = (host.lower(), port)
         if key in self.resolve:
             return [(self.resolve[key], port)]
-        if _is_ip(host):
+        if is_ip(host):
             return [(host, port)]
         if not self.nameservers:
             loop_infos = await _system_lookup(host, port)
@@ -103,7 +103,7 @@ class Network:
         return ctx
 
     # --- HTTP ------------------------------------------------------------------------
-    def http_session(self, **kwargs: Any) -> aiohttp.ClientSession:
+    def http_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
             resolver=_Resolver(self), ssl=self.ssl_context, use_dns_cache=False
         )
@@ -113,14 +113,14 @@ class Network:
             timeout=timeout,
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=True,
-            **kwargs,
         )
 
 
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
+    """A literal IPv4 or IPv6 address (no brackets), not a name to look up."""
     try:
-        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
-    except OSError:
+        ipaddress.ip_address(host)
+    except ValueError:
         return False
     return True
 

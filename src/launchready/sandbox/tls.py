@@ -34,7 +34,6 @@ class TestCA:
         not_before: dt.datetime | None = None,
         via_intermediate: bool = False,
         send_chain: bool = True,
-        key_type: trustme.KeyType = trustme.KeyType.ECDSA,
     ) -> ServerCert:
         """A server certificate for ``hostnames``, written as ``name``.pem/-key.pem.
 
@@ -49,7 +48,7 @@ class TestCA:
             *hostnames,
             not_before=not_before or now - dt.timedelta(hours=1),
             not_after=not_after or now + dt.timedelta(days=90),
-            key_type=key_type,
+            key_type=trustme.KeyType.ECDSA,
         )
         blobs = leaf.cert_chain_pems if send_chain else leaf.cert_chain_pems[:1]
         cert_file = self.folder / f"{name}.pem"

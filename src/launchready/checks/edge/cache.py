@@ -12,6 +12,7 @@ import email.utils
 from collections.abc import Iterator, Mapping
 
 from launchready.checks.base import Verdict, check
+from launchready.checks.edge import common
 from launchready.core.findings import Harm, Severity, Stage, Status
 from launchready.gatherers.edge.assets import ASSETS, AssetsFact
 from launchready.gatherers.edge.cache import AUTH_RESPONSE, AuthResponseFact, Snapshot
@@ -35,12 +36,8 @@ HIT_WORDS = ("hit", "stale", "updating", "revalidated")
 
 
 def cache_control(value: str | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in (value or "").split(","):
-        key, _, arg = part.strip().partition("=")
-        if key.strip():
-            out.setdefault(key.strip().lower(), arg.strip().strip('"'))
-    return out
+    """RFC 9111 §5.2: Cache-Control directives, split on ','."""
+    return common.directives(value, ",")
 
 
 def _seconds(text: str | None) -> int:

@@ -1,4 +1,4 @@
-"""What several edge check modules share: references, the HSTS parser, "not applicable"."""
+"""What several edge check modules share: references, the directive parsers, "not applicable"."""
 
 from __future__ import annotations
 
@@ -9,18 +9,27 @@ from launchready.gatherers.edge.http import PageFact
 OBSERVATORY = "https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring"
 
 
+def directives(value: str | None, sep: str) -> dict[str, str]:
+    """``name[=value]`` directives split on ``sep``: names lower-cased, values unquoted.
+
+    Only the first occurrence of a directive is kept. The one parser for HSTS (``;``) and
+    Cache-Control (``,``).
+    """
+    out: dict[str, str] = {}
+    for part in (value or "").split(sep):
+        key, _, arg = part.strip().partition("=")
+        if key.strip():
+            out.setdefault(key.strip().lower(), arg.strip().strip('"'))
+    return out
+
+
 def hsts_directives(value: str) -> dict[str, str]:
     """RFC 6797 §6.1: directives split on ';', names case-insensitive, values may be quoted.
 
     Only the first occurrence of a directive is kept. The one parser for ``edge.hsts`` and
     the HSTS detail checks, so they can never disagree on what the header says.
     """
-    out: dict[str, str] = {}
-    for part in value.split(";"):
-        key, _, arg = part.strip().partition("=")
-        if key.strip():
-            out.setdefault(key.strip().lower(), arg.strip().strip('"'))
-    return out
+    return directives(value, ";")
 
 
 def hsts_max_age(directives: dict[str, str]) -> int | None:

@@ -115,9 +115,10 @@ def edge_providers(page: PageFact) -> list[str]:
     if page.peer:
         try:
             address = ipaddress.ip_address(page.peer)
-        except ValueError:
-            address = None
-        found += [f"{p} (address {page.peer})" for net, p in EDGE_NETWORKS if address in net]
+        except ValueError:  # a name (e.g. a pin to "localhost"): no range to look up
+            pass
+        else:
+            found += [f"{p} (address {page.peer})" for net, p in EDGE_NETWORKS if address in net]
     return list(dict.fromkeys(found))
 
 

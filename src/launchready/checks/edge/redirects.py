@@ -11,12 +11,12 @@ from collections.abc import Iterator
 
 from launchready.checks.base import Verdict, check
 from launchready.core.findings import Harm, Severity, Stage, Status
-from launchready.gatherers.edge.http import REDIRECTS, RedirectChain
+from launchready.gatherers.edge.http import LOOP, REDIRECTS, TOO_MANY, RedirectChain
 from launchready.gatherers.edge.redirects import REDIRECT_MAP, RedirectMap, origin
 
 MAX_ORIGIN_HOPS = 2  # http→https, then apex→www (or the reverse): anything more is waste
 MDN_REDIRECTS = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Redirections"
-LOOP_ERRORS = ("redirect loop", "more than")
+LOOP_ERRORS = (LOOP, TOO_MANY)
 
 
 def describe(chain: RedirectChain) -> str:

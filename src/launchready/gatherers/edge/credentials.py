@@ -52,16 +52,15 @@ async def log_in(session: aiohttp.ClientSession, url: str, login: LoginConfig) -
         kwargs["json"] = login.json_body
     async with session.request(login.method, url, **kwargs) as resp:
         body = await resp.read()
-        cookies = [parse_set_cookie(h) for h in resp.headers.getall("Set-Cookie", [])]
-        values = [h.split(";", 1)[0].strip() for h in resp.headers.getall("Set-Cookie", [])]
+        set_cookies = resp.headers.getall("Set-Cookie", [])
+        cookies = [parse_set_cookie(h) for h in set_cookies]
+        values = [h.split(";", 1)[0].strip() for h in set_cookies]
         status = resp.status
     headers: dict[str, str] = {}
     if values:
         headers["Cookie"] = "; ".join(values)
-    # token_field is the performance stage's addition for token logins ("data.token").
-    token_field: str | None = getattr(login, "token_field", None)
-    if token_field:
-        token = _dig(body, token_field)
+    if login.token_field:  # a token login ("data.token")
+        token = _dig(body, login.token_field)
         if token:
             headers["Authorization"] = f"Bearer {token}"
     if status >= 400 or not headers:

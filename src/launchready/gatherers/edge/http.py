@@ -16,12 +16,16 @@ from urllib.parse import urljoin
 import aiohttp
 
 from launchready.core.outcome import Outcome
+from launchready.gatherers.base import describe_error
 from launchready.gatherers.edge.markup import Document, parse_document
 
 PAGE = "edge.page"
 REDIRECTS = "edge.redirects"
 REACH = "edge.reach"
 MAX_HOPS = 10
+# The errors that end a chain which never settles; the redirect-loop check matches on them.
+LOOP = "redirect loop"
+TOO_MANY = f"more than {MAX_HOPS} redirects"
 BODY_LIMIT = 2 * 1024 * 1024
 # Text kept for the checks that read the markup (SRI, mixed content, CSP in <meta>).
 BODY_TEXT_LIMIT = 512 * 1024
@@ -185,18 +189,16 @@ async def follow_redirects(session: aiohttp.ClientSession, start: str) -> Redire
                 location = resp.headers.get("Location")
                 hops.append(Hop(url, resp.status, location))
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            from launchready.gatherers.base import describe_error
-
             hops.append(Hop(url, None, None, describe_error(exc)))
             break
         if not (300 <= resp.status < 400 and location):
             break
         url = urljoin(url, location)
         if url in seen:
-            hops.append(Hop(url, None, None, "redirect loop"))
+            hops.append(Hop(url, None, None, LOOP))
             break
     else:
-        hops.append(Hop(url, None, None, f"more than {MAX_HOPS} redirects"))
+        hops.append(Hop(url, None, None, TOO_MANY))
     return RedirectChain(start, tuple(hops))
 
 

@@ -6,18 +6,10 @@ subdomain: what a customer might type, so what DNS, TLS and the redirect map mus
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from launchready.config.model import WebConfig
-
-
-def is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+from launchready.gatherers.network import is_ip as is_ip  # re-exported for the checks
 
 
 def host_port(url: str) -> tuple[str, int]:

@@ -15,6 +15,7 @@ import datetime as dt
 import ssl
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from launchready.core.outcome import Outcome
@@ -173,7 +174,9 @@ class TlsProbe:
         self.network = network
         self.timeout_s = timeout_s
 
+    @cached_property
     def _verifying_context(self) -> ssl.SSLContext:
+        """Built once per probe (loading the trust store is slow) and shared by every target."""
         ctx = ssl.create_default_context(cafile=self.network.ca_bundle)
         ctx.set_ciphers(BROWSER_CIPHERS)
         ctx.check_hostname = False  # hostname is judged by its own check, from the SANs
@@ -186,7 +189,7 @@ class TlsProbe:
 
     async def _verify(self, address: str, port: int, host: str) -> tuple[bool | None, int, str]:
         try:
-            await _handshake(address, port, host, self._verifying_context(), self.timeout_s)
+            await _handshake(address, port, host, self._verifying_context, self.timeout_s)
         except ssl.SSLCertVerificationError as exc:
             return False, exc.verify_code, exc.verify_message
         except (_Refused, _Untestable, TimeoutError) as exc:
@@ -253,13 +256,18 @@ class TlsProbe:
         except (TimeoutError, OSError):
             return None  # the chain is a diagnosis aid; trust is decided by _verify
 
-    async def _modern(self, address: str, port: int, host: str) -> _Shake | None:
+    @cached_property
+    def _modern_context(self) -> ssl.SSLContext:
+        """A browser-like client that does not verify; built once per probe."""
         ctx = ssl.create_default_context()
         ctx.set_ciphers(BROWSER_CIPHERS)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+    async def _modern(self, address: str, port: int, host: str) -> _Shake | None:
         try:
-            return await _handshake(address, port, host, ctx, self.timeout_s)
+            return await _handshake(address, port, host, self._modern_context, self.timeout_s)
         except (_Refused, _Untestable, TimeoutError):
             return None
 

@@ -96,9 +96,7 @@ async def presented_chain(
             kind, length = header[0], int.from_bytes(header[3:5], "big")
             payload = await reader.readexactly(length)
             seen += 5 + length
-            if kind == 21:  # alert: no TLS 1.2 for us
-                return None
-            if kind != 22:
+            if kind != 22:  # an alert (21: no TLS 1.2 for us) or anything but a handshake
                 return None
             handshake.buffer += payload
             for message, body in handshake.messages():
