@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
+from gitutil import git
 
 from launchready.sandbox import demo_repo
 from launchready.sandbox.demo_repo import build_demo_repo
 
 # Built here, not written out, for the same reason as in demo_repo: no key-shaped literal.
 LIVE_KEY = re.compile("sk_" + r"live_[A-Za-z0-9]{24}")
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True
-    )
-    return done.stdout
 
 
 def env_values(path: Path) -> dict[str, str]:

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
 import string
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from gitutil import git
 
 from launchready.cli.main import main
 from launchready.config.loader import parse_config
 from launchready.core.findings import Report, Stage, Status
 from launchready.engine import run_audit
 
-GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 SHA = "0123456789abcdef0123456789abcdef01234567"  # a commit SHA shape, not a secret
 DIGEST = "a" * 64
 
@@ -37,15 +35,6 @@ class App:
     root: Path
     config: Path
     secrets: list[str]  # every secret value written anywhere: none may appear in any output
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t.test", "-C", str(root), *args],
-        check=True,
-        capture_output=True,
-        env=GIT_ENV,
-    )
 
 
 def write(root: Path, files: dict[str, str]) -> None:

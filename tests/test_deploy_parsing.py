@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 from test_deploy_apps import make_repo, token
 
+from launchready.checks.deploy import production_debug, required_env
 from launchready.config.errors import ConfigError
 from launchready.config.loader import parse_config
+from launchready.core.findings import Status
 from launchready.gatherers.base import GatherContext, NoProgress
 from launchready.gatherers.deploy import locks
 from launchready.gatherers.deploy.builds import base_images, split_image
@@ -92,6 +94,31 @@ def test_environments_from_files_and_commands(tmp_path: Path) -> None:
     (again,) = asyncio.run(EnvironmentsGatherer().gather(ctx))
     again_key = {v.name: v for v in again.value.environments[0].variables}["SECRET_KEY"]
     assert again_key.digest != key.digest
+
+
+def test_a_read_error_counts_for_production_debug_by_the_environment_name(
+    tmp_path: Path,
+) -> None:
+    """A staging environment whose file sits in a folder named like production is not
+    production: its read error belongs to the other checks, not to production-debug."""
+    (tmp_path / "prod.env").write_text("DEBUG=false\n")
+    config_text = (
+        '[environments.production]\nenv_file = "prod.env"\n'
+        '[environments.staging]\nenv_file = "deploy/prod-like/staging.env"\n'
+        '[environments.live]\nenv_file = "missing.env"\n'
+    )
+    cfg = tmp_path / "launchready.toml"
+    cfg.write_text(config_text)
+    config = parse_config(config_text, path=str(cfg), env={})
+    ctx = GatherContext(
+        config, Network.from_config(config.network, config.base_dir), NoProgress(), 10
+    )
+    (outcome,) = asyncio.run(EnvironmentsGatherer().gather(ctx))
+    verdicts = list(production_debug.evaluate(outcome.value))
+    errors = [v.target or "" for v in verdicts if v.status == Status.ERROR]
+    assert len(errors) == 1 and errors[0].startswith("environment live ")
+    assert not any("staging" in (v.target or "") for v in verdicts)
+    assert [v.status for v in required_env.evaluate(outcome.value)].count(Status.ERROR) == 2
 
 
 def test_statements_split_with_lines() -> None:
@@ -231,6 +258,7 @@ def test_migration_layouts_and_squawk(tmp_path: Path) -> None:
     ]
     dbmate = next(s for s in fact.sets if s.tool == "dbmate").migrations[0]
     assert dbmate.down_kind == "sql" and "DROP TABLE" in (dbmate.down_sql or "")
+    assert dbmate.down_line == 5
     rules = {(h.line, h.rule): h for h in fact.lint}
     # The index is on a table the same file created; the NOT NULL column is not.
     assert rules[(3, "require-concurrent-index-creation")].new_table
@@ -282,6 +310,29 @@ def test_base_images_skip_stages_and_read_copy_from() -> None:
         (7, "FROM", None, "sha256:abc"),
     ]
     assert split_image("localhost:5000/app") == (None, None)
+
+
+def test_base_images_are_numbered_by_the_line_they_start_on() -> None:
+    """A `\\`-continued RUN is one instruction over several lines: what follows keeps its
+    own line number, and a continued FROM is reported where it starts."""
+    dockerfile = (
+        "FROM python:3.12-slim AS build\n"
+        "RUN apt-get update && \\\n"
+        "    apt-get install -y git && \\\n"
+        "    rm -rf /var/lib/apt/lists/*\n"
+        "FROM node:22-alpine\n"
+        "COPY --from=build /app /app\n"
+        "FROM \\\n"
+        "    nginx:1.27\n"
+        "COPY --from=ghcr.io/astral-sh/uv:0.5.11 /uv /bin/uv\n"
+    )
+    got = [(i.line, i.via, i.reference) for i in base_images("Dockerfile", dockerfile)]
+    assert got == [
+        (1, "FROM", "python:3.12-slim"),
+        (5, "FROM", "node:22-alpine"),
+        (7, "FROM", "nginx:1.27"),
+        (9, "COPY --from", "ghcr.io/astral-sh/uv:0.5.11"),
+    ]
 
 
 def test_ci_readers() -> None:

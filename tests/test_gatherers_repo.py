@@ -5,21 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 from pathlib import Path
 
-from launchready.gatherers.deploy.repo import read_repo
+import pytest
+from gitutil import git
 
-GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t.test", "-C", str(root), *args],
-        check=True,
-        capture_output=True,
-        env=GIT_ENV,
-    )
+from launchready.gatherers.deploy.repo import GitError, _git, read_repo
 
 
 def test_tracked_untracked_and_history(tmp_path: Path) -> None:
@@ -64,3 +55,12 @@ def test_names_that_are_not_utf8_are_listed_as_text(tmp_path: Path) -> None:
         fact = asyncio.run(read_repo(str(root)))
         assert fact.files == (".env.prod\\xff",)
         json.dumps(fact.files).encode("utf-8")  # would raise on a surrogate
+
+
+def test_a_git_error_reads_as_git_last_line(tmp_path: Path) -> None:
+    """The error carries git's own last line of complaint, not a Python list of it."""
+    git(tmp_path, "init", "-q", "-b", "main")
+    with pytest.raises(GitError) as caught:
+        asyncio.run(_git(str(tmp_path), "rev-parse", "--verify", "HEAD"))
+    message = str(caught.value)
+    assert message.startswith("fatal:") and not message.endswith("']")

@@ -12,6 +12,7 @@ from pathlib import Path
 from random import Random
 
 import pytest
+from gitutil import GIT_ENV, git
 
 from launchready.checks.secrets import leaked_in_history, leaked_in_tree
 from launchready.config.model import AuditConfig, RepoConfig
@@ -27,7 +28,6 @@ from launchready.renderers import FORMATS
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from secrets_corpus import Corpus, build  # noqa: E402
 
-GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
 R = Random(3)
 
 
@@ -87,15 +87,6 @@ def test_history_check_reports_only_what_left_the_tree() -> None:
 
 
 # --- the command line ----------------------------------------------------------------------
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t.test", "-C", str(root), *args],
-        check=True,
-        capture_output=True,
-        env=GIT_ENV,
-    )
 
 
 def scan(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

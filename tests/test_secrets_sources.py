@@ -6,13 +6,13 @@ Real git repositories in tmp_path; secrets generated at run time.
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 from pathlib import Path
 from random import Random
 from typing import IO, Any
 
 import pytest
+from gitutil import GIT_ENV, git
 
 from launchready.checks.secrets import leaked_in_history, leaked_in_tree
 from launchready.gatherers.secrets import scan as scan_module
@@ -29,18 +29,7 @@ from launchready.gatherers.secrets.sources import (
     scan_staged,
 )
 
-GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
 R = Random(11)
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t.test", "-C", str(root), *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=GIT_ENV,
-    ).stdout
 
 
 def commit(root: Path, files: dict[str, str], message: str = "change") -> str:

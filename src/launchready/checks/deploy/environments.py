@@ -8,7 +8,7 @@ values of mode flags (DEBUG, NODE_ENV…) only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from launchready.checks.base import Verdict, check
 from launchready.core.findings import Harm, Severity, Stage, Status
@@ -42,12 +42,15 @@ def _where(env: Environment) -> str:
     return f"environment {env.name} ({env.source})"
 
 
-def _readable(fact: EnvironmentsFact) -> tuple[list[Environment], list[Verdict]]:
-    """Environments that could be read, and an error verdict for each that could not."""
+def _readable(
+    fact: EnvironmentsFact, concerns: Callable[[Environment], bool] = lambda e: True
+) -> tuple[list[Environment], list[Verdict]]:
+    """Environments that could be read, and an error verdict for each that could not and
+    that ``concerns`` the check."""
     errors = [
         Verdict(Status.ERROR, f"could not read it: {e.problem}", target=_where(e))
         for e in fact.environments
-        if e.problem
+        if e.problem and concerns(e)
     ]
     return [e for e in fact.environments if not e.problem], errors
 
@@ -203,8 +206,8 @@ def _debug_problem(name: str, value: str) -> tuple[Status, Severity] | None:
 def production_debug(fact: EnvironmentsFact) -> Iterator[Verdict]:
     """Mode flags are the one kind of value the fact keeps, and only when they are short
     words, so `DEBUG=true` can be shown as evidence."""
-    envs, errors = _readable(fact)
-    yield from (e for e in errors if is_production(e.target or ""))
+    envs, errors = _readable(fact, lambda e: is_production(e.name))
+    yield from errors
     prods = [e for e in envs if is_production(e.name)]
     if not prods and not any(is_production(e.name) for e in fact.environments):
         yield Verdict(Status.SKIPPED, "no environment named production (prod, live) configured")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import yaml
@@ -137,11 +137,25 @@ def split_image(reference: str) -> tuple[str | None, str | None]:
     return tag, digest or None
 
 
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Lines with each `\\`-continuation joined, numbered by the line each one starts on."""
+    start, pending = 0, ""
+    for number, physical in enumerate(text.splitlines(keepends=True), start=1):
+        if not pending:
+            start = number
+        if physical.endswith("\\\n"):
+            pending += physical[:-2] + " "  # never empty: a continued line goes on
+        else:
+            yield start, pending + physical.splitlines()[0]
+            pending = ""
+    if pending:
+        yield start, pending
+
+
 def base_images(path: str, text: str) -> list[BaseImage]:
-    joined = re.sub(r"\\\n", " ", text)
     stages: set[str] = set()
     images = []
-    for number, line in enumerate(joined.splitlines(), start=1):
+    for number, line in _logical_lines(text):
         m = _FROM.match(line)
         via, ref = ("FROM", m.group(1)) if m else ("", "")
         if m and m.group(2):

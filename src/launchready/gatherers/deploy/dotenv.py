@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from launchready.gatherers.secrets.filters import shannon
 
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$")
 _INLINE_COMMENT = re.compile(r"\s+#.*$")
@@ -59,12 +59,6 @@ def reference_of(value: str) -> str | None:
     return "interpolated" if _INTERPOLATED.match(value) else None
 
 
-def entropy(value: str) -> float:
-    """Shannon entropy in bits per character."""
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values()) if n else 0.0
-
-
 _NOT_A_KEY = re.compile(r"\s|@|://|^[./~]")  # sentences, addresses, URLs, paths
 
 
@@ -74,7 +68,7 @@ def looks_random(value: str) -> bool:
     if len(value) < 16 or _NOT_A_KEY.search(value):
         return False
     mixed = bool(re.search(r"[0-9]", value)) and bool(re.search(r"[A-Za-z]", value))
-    return mixed and entropy(value) >= 3.0
+    return mixed and shannon(value) >= 3.0
 
 
 @dataclass(frozen=True)

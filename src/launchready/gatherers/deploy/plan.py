@@ -22,7 +22,6 @@ from launchready.gatherers.deploy.rollback import RollbackFact
 from launchready.gatherers.deploy.secret_store import SecretStoreFact, is_production
 
 PLAN = "deploy.plan"
-PHASES = ("build", "test", "migrate", "deploy", "verify", "rollback")
 
 _BUILD = re.compile(
     r"\bdocker\s+(buildx\s+)?build\b|\b(npm|pnpm|yarn|bun)\s+(run\s+)?build\b|\buv\s+build\b"
@@ -139,6 +138,13 @@ def _migration_steps(s: MigrationSet) -> tuple[PlanStep, PlanStep]:
 
 
 def _verify_steps(files: RepoFiles, config: AuditConfig) -> list[PlanStep]:
+    targets = []
+    for name, env in config.environments.items():
+        url = public_url(env.url)
+        if is_production(name) and url:
+            targets.append((name, url.rstrip("/")))
+    if not targets:
+        return []  # nothing to verify: the source files need not be searched for a route
     health = None
     for path in files.matching(CODE)[:2000]:
         m = _HEALTH.search(files.read(path) or "")
@@ -146,11 +152,7 @@ def _verify_steps(files: RepoFiles, config: AuditConfig) -> list[PlanStep]:
             health = (m.group(1), path)
             break
     steps = []
-    for name, env in config.environments.items():
-        url = public_url(env.url)
-        if not (is_production(name) and url):
-            continue
-        base = url.rstrip("/")
+    for name, base in targets:
         if health:
             steps.append(
                 PlanStep("verify", f"curl -fsS {base}{health[0]}", f"route in {health[1]}")

@@ -15,6 +15,7 @@ from typing import Any
 
 from launchready.core.outcome import Outcome
 from launchready.gatherers.base import GatherContext
+from launchready.gatherers.secrets.sources import display_path
 
 REPO = "deploy.repo"
 # Manifests whose text a check may need (pins, hashes); kept small on purpose.
@@ -49,14 +50,6 @@ class GitError(RuntimeError):
     pass
 
 
-def _shown(name: str) -> str:
-    """A file name as the deploy facts carry it. Names are bytes; those that are not UTF-8
-    come from the OS with surrogate escapes, which no report can encode, so each such byte
-    becomes ``\\xff``. Such a file cannot be opened under that name: it reads as missing,
-    which for a deploy file (a Dockerfile, a workflow) only matters in that it is named."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
 async def _git(root: str, *args: str) -> str:
     proc = await asyncio.create_subprocess_exec(
         "git",
@@ -68,8 +61,9 @@ async def _git(root: str, *args: str) -> str:
     )
     out, err = await proc.communicate()
     if proc.returncode != 0:
-        raise GitError(err.decode(errors="replace").strip().splitlines()[-1:] or ["git failed"])
-    return out.decode("utf-8", "backslashreplace")  # as ``_shown``: facts must be text
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise GitError(lines[-1] if lines else "git failed")
+    return out.decode("utf-8", "backslashreplace")  # as ``display_path``: facts must be text
 
 
 async def _is_work_tree(root: str) -> bool:
@@ -85,7 +79,10 @@ def _walk(root: str) -> list[str]:
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
         rel = os.path.relpath(folder, root)
         for name in names:
-            found.append(_shown(name if rel == "." else f"{rel}/{name}"))
+            # A name that is not UTF-8 cannot be opened under its shown form: it reads as
+            # missing, which for a deploy file (a Dockerfile, a workflow) only matters in
+            # that it is named.
+            found.append(display_path(name if rel == "." else f"{rel}/{name}"))
             if len(found) >= MAX_FILES:
                 return found
     return found

@@ -16,7 +16,3 @@ SECRET_WORDS = (
     r"|access[_-]?key|auth[_-]?key|private[_-]?key|credentials?)"
 )
 SECRET_NAME = re.compile(SECRET_WORDS, re.IGNORECASE)
-
-
-def is_secret_name(name: str) -> bool:
-    return SECRET_NAME.search(name) is not None

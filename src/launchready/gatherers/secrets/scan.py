@@ -188,7 +188,7 @@ def collect(
         except (GitError, OSError) as exc:
             history_outcome = Outcome.error(HISTORY, root, f"git log failed: {exc}")
     try:
-        tree = scan_tree(root, matcher, deadline())
+        tree = scan_tree(root, matcher, deadline(), is_git=git)
     except ScanTimeout:
         tree_outcome: Outcome[SecretsFact] = Outcome.error(
             TREE, root, f"working-tree scan took over {timeout_s:g} s"

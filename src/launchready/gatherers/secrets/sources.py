@@ -192,10 +192,13 @@ def _vendored(path: str) -> bool:
     return any(part in VENDORED for part in path.split("/")[:-1])
 
 
-def list_files(root: str) -> tuple[list[str], set[str]]:
+def list_files(root: str, is_git: bool | None = None) -> tuple[list[str], set[str]]:
     """(files to scan, those among them untracked): git's view in a work tree (ignored files
-    out), else a walk of the folder."""
-    if is_work_tree(root):
+    out), else a walk of the folder. ``is_git`` is whether ``root`` is a work tree, when the
+    caller knows (None: find out)."""
+    if is_git is None:
+        is_git = is_work_tree(root)
+    if is_git:
         tracked = [
             p for p in git(root, "ls-files", "-z").decode(errors="surrogateescape").split("\0") if p
         ]
@@ -238,8 +241,10 @@ def _over_limit(full: Path) -> bool:
         return False
 
 
-def scan_tree(root: str, matcher: Matcher, deadline: float | None = None) -> TreeScan:
-    files, untracked = list_files(root)
+def scan_tree(
+    root: str, matcher: Matcher, deadline: float | None = None, is_git: bool | None = None
+) -> TreeScan:
+    files, untracked = list_files(root, is_git)
     result = TreeScan(untracked=untracked)
     for i, path in enumerate(files):
         if deadline is not None and i % 256 == 0 and time.monotonic() > deadline:

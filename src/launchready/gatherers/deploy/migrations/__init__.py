@@ -46,7 +46,6 @@ _DIALECT_WORDS = (
     ("mysql", re.compile(r"mysql|mariadb", re.I)),
     ("sqlite", re.compile(r"sqlite", re.I)),
 )
-_SECTION_DOWN = re.compile(r"^--\s*(migrate:down|\+goose\s+Down)", re.M)
 
 
 def _scheme_dialect(url: str | None) -> str | None:
@@ -122,15 +121,6 @@ def _read_set(
     return MigrationSet(tool, root, name, source, tuple(migrations))
 
 
-def _down_section_line(files: RepoFiles, m: Migration) -> float:
-    """Where a dbmate/goose file's down section starts (infinity for other layouts)."""
-    if m.down_path != m.path:
-        return float("inf")
-    text = files.read(m.path) or ""
-    down = _SECTION_DOWN.search(text)
-    return text.count("\n", 0, down.start()) + 1 if down else float("inf")
-
-
 def _lint(
     files: RepoFiles, sets: list[MigrationSet]
 ) -> tuple[list[LintHit], list[str], str | None]:
@@ -148,7 +138,7 @@ def _lint(
         m = by_path.get(hit.path)
         if m is None:
             continue
-        if hit.line > _down_section_line(files, m):
+        if m.down_line is not None and hit.line > m.down_line:
             continue  # the down section of a dbmate/goose file undoes its up: not linted
         before = [op for op in m.up if op.line <= hit.line]
         table = before[-1].table if before else None

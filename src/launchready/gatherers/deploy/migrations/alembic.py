@@ -18,15 +18,8 @@ from launchready.gatherers.deploy.migrations.model import (
     Migration,
     Operation,
 )
+from launchready.gatherers.deploy.migrations.pyast import kw, literal_str
 from launchready.gatherers.deploy.migrations.sql import sql_ops
-
-
-def _str(node: ast.AST | None) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
-
-def _kw(call: ast.Call, name: str) -> ast.AST | None:
-    return next((k.value for k in call.keywords if k.arg == name), None)
 
 
 def _truthy(node: ast.AST | None) -> bool | None:
@@ -35,11 +28,11 @@ def _truthy(node: ast.AST | None) -> bool | None:
 
 def _column_def(call: ast.Call) -> tuple[str | None, frozenset[str]]:
     """`sa.Column("name", sa.Text(), nullable=False, server_default=…)`."""
-    name = _str(call.args[0]) if call.args else None
+    name = literal_str(call.args[0]) if call.args else None
     flags = set()
-    if _truthy(_kw(call, "nullable")) is False or _truthy(_kw(call, "primary_key")):
+    if _truthy(kw(call, "nullable")) is False or _truthy(kw(call, "primary_key")):
         flags.add(NOT_NULL)
-    if _kw(call, "server_default") is not None:
+    if kw(call, "server_default") is not None:
         flags.add(HAS_DEFAULT)
     return name, frozenset(flags)
 
@@ -48,7 +41,7 @@ def _call_ops(call: ast.Call, table_ctx: str | None, dialect: str) -> list[Opera
     if not isinstance(call.func, ast.Attribute):
         return []
     name, line = call.func.attr, call.lineno
-    args = [_str(a) for a in call.args]
+    args = [literal_str(a) for a in call.args]
     batch = table_ctx is not None
     table = table_ctx if batch else (args[0] if args else None)
     rest = args[0:] if batch else args[1:]
@@ -70,30 +63,30 @@ def _call_ops(call: ast.Call, table_ctx: str | None, dialect: str) -> list[Opera
     if name == "alter_column":
         column = rest[0] if rest else None
         ops = []
-        new = _str(_kw(call, "new_column_name"))
+        new = literal_str(kw(call, "new_column_name"))
         if new:
             ops.append(Operation("rename_column", table, column, new, line))
-        if _kw(call, "type_") is not None:
+        if kw(call, "type_") is not None:
             ops.append(Operation("alter_type", table, column, None, line))
-        if _truthy(_kw(call, "nullable")) is False:
+        if _truthy(kw(call, "nullable")) is False:
             ops.append(Operation("set_not_null", table, column, None, line))
         return ops
     if name == "create_index":
         table = table_ctx or (args[1] if len(args) > 1 else None)
         index_flags: set[str] = set()
-        if _truthy(_kw(call, "unique")):
+        if _truthy(kw(call, "unique")):
             index_flags.add(UNIQUE)
-        if _truthy(_kw(call, "postgresql_concurrently")):
+        if _truthy(kw(call, "postgresql_concurrently")):
             index_flags.add(CONCURRENTLY)
         return [Operation("create_index", table, None, None, line, frozenset(index_flags))]
     if name == "drop_index":
-        return [Operation("drop_index", _str(_kw(call, "table_name")), None, None, line)]
+        return [Operation("drop_index", literal_str(kw(call, "table_name")), None, None, line)]
     if name == "create_foreign_key":
         return [Operation("add_foreign_key", args[1] if len(args) > 1 else None, None, None, line)]
     if name in ("create_unique_constraint",):
         return [Operation("add_unique", args[1] if len(args) > 1 else None, None, None, line)]
     if name == "execute":
-        sql = _str(call.args[0]) if call.args else None
+        sql = literal_str(call.args[0]) if call.args else None
         if sql is None:
             return [Operation("raw", None, None, None, line)]
         return [
@@ -119,7 +112,7 @@ def _ops_in(func: ast.FunctionDef, dialect: str) -> list[Operation]:
                     and call.func.attr == "batch_alter_table"
                     and call.args
                 ):
-                    ctx = _str(call.args[0])
+                    ctx = literal_str(call.args[0])
             for inner in node.body:
                 visit(inner, ctx)
             return
@@ -160,7 +153,7 @@ def read_revision(path: str, text: str, dialect: str) -> tuple[Migration, str | 
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 if isinstance(t, ast.Name) and t.id in ("revision", "down_revision"):
-                    value = _str(node.value)
+                    value = literal_str(node.value)
                     if t.id == "revision":
                         revision = value
                     else:

@@ -12,6 +12,7 @@ import ast
 import posixpath
 
 from launchready.gatherers.deploy.migrations.model import (
+    CONCURRENTLY,
     HAS_DEFAULT,
     NO_REVERSE,
     NOT_NULL,
@@ -20,30 +21,20 @@ from launchready.gatherers.deploy.migrations.model import (
     Migration,
     Operation,
 )
+from launchready.gatherers.deploy.migrations.pyast import kw, literal_str
 from launchready.gatherers.deploy.migrations.sql import sql_ops
-
-
-def _str(node: ast.AST | None) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
-
-def _kw(call: ast.Call, name: str, position: int | None = None) -> ast.AST | None:
-    found = next((k.value for k in call.keywords if k.arg == name), None)
-    if found is None and position is not None and len(call.args) > position:
-        return call.args[position]
-    return found
 
 
 def _field_flags(field: ast.AST | None) -> frozenset[str]:
     if not isinstance(field, ast.Call):
         return frozenset()
     flags = {NOT_NULL}
-    null = _kw(field, "null")
+    null = kw(field, "null")
     if isinstance(null, ast.Constant) and null.value is True:
         flags.discard(NOT_NULL)
-    if _kw(field, "default") is not None or _kw(field, "db_default") is not None:
+    if kw(field, "default") is not None or kw(field, "db_default") is not None:
         flags.add(HAS_DEFAULT)
-    unique = _kw(field, "unique")
+    unique = kw(field, "unique")
     if isinstance(unique, ast.Constant) and unique.value is True:
         flags.add(UNIQUE)
     return frozenset(flags)
@@ -72,20 +63,20 @@ def _operation(call: ast.Call, app: str, dialect: str) -> list[Operation]:
     def table(model: str | None) -> str | None:
         return f"{app}_{model.lower()}" if model else None
 
-    model = _str(_kw(call, "model_name", 0))
+    model = literal_str(kw(call, "model_name", 0))
     if name == "CreateModel":
-        fields = _kw(call, "fields", 1)
+        fields = kw(call, "fields", 1)
         cols: list[str] = []
         if isinstance(fields, ast.List):
             for item in fields.elts:
                 if isinstance(item, ast.Tuple) and len(item.elts) == 2:
-                    col = _column(_str(item.elts[0]), item.elts[1])
+                    col = _column(literal_str(item.elts[0]), item.elts[1])
                     if col:
                         cols.append(col)
         return [
             Operation(
                 "create_table",
-                table(_str(_kw(call, "name", 0))),
+                table(literal_str(kw(call, "name", 0))),
                 None,
                 None,
                 line,
@@ -93,39 +84,41 @@ def _operation(call: ast.Call, app: str, dialect: str) -> list[Operation]:
             )
         ]
     if name == "DeleteModel":
-        return [Operation("drop_table", table(_str(_kw(call, "name", 0))), None, None, line)]
+        return [Operation("drop_table", table(literal_str(kw(call, "name", 0))), None, None, line)]
     if name == "RenameModel":
-        old, new = _str(_kw(call, "old_name", 0)), _str(_kw(call, "new_name", 1))
+        old, new = literal_str(kw(call, "old_name", 0)), literal_str(kw(call, "new_name", 1))
         return [Operation("rename_table", table(old), None, table(new), line)]
     if name == "AddField":
-        field = _kw(call, "field", 2)
-        column = _column(_str(_kw(call, "name", 1)), field)
+        field = kw(call, "field", 2)
+        column = _column(literal_str(kw(call, "name", 1)), field)
         return [Operation("add_column", table(model), column, None, line, _field_flags(field))]
     if name == "RemoveField":
-        return [Operation("drop_column", table(model), _str(_kw(call, "name", 1)), None, line)]
+        return [
+            Operation("drop_column", table(model), literal_str(kw(call, "name", 1)), None, line)
+        ]
     if name == "RenameField":
-        old, new = _str(_kw(call, "old_name", 1)), _str(_kw(call, "new_name", 2))
+        old, new = literal_str(kw(call, "old_name", 1)), literal_str(kw(call, "new_name", 2))
         return [Operation("rename_column", table(model), old, new, line)]
     if name == "AlterField":
-        field = _kw(call, "field", 2)
-        column = _column(_str(_kw(call, "name", 1)), field)
+        field = kw(call, "field", 2)
+        column = _column(literal_str(kw(call, "name", 1)), field)
         flags = _field_flags(field)
         ops = [Operation("alter_type", table(model), column, None, line)]
         if NOT_NULL in flags:
             ops.append(Operation("set_not_null", table(model), column, None, line))
         return ops
     if name in ("AddIndex", "AddIndexConcurrently"):
-        flags = frozenset({"concurrently"}) if name == "AddIndexConcurrently" else frozenset()
+        flags = frozenset({CONCURRENTLY}) if name == "AddIndexConcurrently" else frozenset()
         return [Operation("create_index", table(model), None, None, line, flags)]
     if name == "AddConstraint":
         return [Operation("add_constraint", table(model), None, None, line)]
     if name == "RunPython":
-        reverse = _kw(call, "reverse_code", 1)
+        reverse = kw(call, "reverse_code", 1)
         flags = frozenset() if reverse is not None else frozenset({NO_REVERSE})
         return [Operation("run_code", None, None, None, line, flags)]
     if name == "RunSQL":
-        reverse = _kw(call, "reverse_sql", 1)
-        sql = _str(_kw(call, "sql", 0))
+        reverse = kw(call, "reverse_sql", 1)
+        sql = literal_str(kw(call, "sql", 0))
         ops = sql_ops(sql, dialect) if sql else [Operation("raw", None, None, None, line)]
         flags = frozenset() if reverse is not None else frozenset({NO_REVERSE})
         return [

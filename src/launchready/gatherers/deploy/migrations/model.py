@@ -49,6 +49,7 @@ class Migration:
     down_sql: str | None = None
     down_path: str | None = None
     problem: str | None = None  # could not be read or parsed
+    down_line: int | None = None  # where a dbmate/goose file's down section starts
 
     def created_tables(self) -> set[str]:
         return {op.table for op in self.up if op.kind == "create_table" and op.table}

@@ -13,6 +13,7 @@ import re
 from launchready.gatherers.deploy.migrations.model import (
     CONCURRENTLY,
     HAS_DEFAULT,
+    NO_REVERSE,
     NOT_NULL,
     DownKind,
     Migration,
@@ -149,12 +150,12 @@ def _rails_ops(body: str, first_line: int) -> list[Operation]:
             ops.append(Operation("add_column", a, col, None, number, frozenset(flags)))
         elif verb == "remove_column":
             # Without the type, `change` cannot re-create the column on the way back.
-            gone = frozenset() if c else frozenset({"no_reverse"})
+            gone = frozenset() if c else frozenset({NO_REVERSE})
             ops.append(Operation("drop_column", a, b, None, number, gone))
         elif verb == "rename_column":
             ops.append(Operation("rename_column", a, b, c, number))
         elif verb == "change_column":
-            ops.append(Operation("alter_type", a, b, None, number, frozenset({"no_reverse"})))
+            ops.append(Operation("alter_type", a, b, None, number, frozenset({NO_REVERSE})))
         elif verb == "change_column_null" and "false" in f"{c} {tail}":
             ops.append(Operation("set_not_null", a, b, None, number))
         elif verb == "add_index":
@@ -163,7 +164,7 @@ def _rails_ops(body: str, first_line: int) -> list[Operation]:
         elif verb == "add_foreign_key":
             ops.append(Operation("add_foreign_key", a, None, None, number))
         elif verb == "execute":
-            ops.append(Operation("raw", None, None, None, number, frozenset({"no_reverse"})))
+            ops.append(Operation("raw", None, None, None, number, frozenset({NO_REVERSE})))
     return ops
 
 
@@ -179,7 +180,7 @@ def read_rails(path: str, text: str) -> Migration:
     kind: DownKind = "none"
     if "change" in bodies:
         up_ops = _rails_ops(*bodies["change"])
-        kind = "none" if any("no_reverse" in o.flags for o in up_ops) else "implicit"
+        kind = "none" if any(NO_REVERSE in o.flags for o in up_ops) else "implicit"
     if "up" in bodies:
         up_ops += _rails_ops(*bodies["up"])
         kind = "none"

@@ -73,6 +73,7 @@ def _sectioned(path: str, text: str, tool: str, dialect: str) -> Migration:
         up_sql,
         down_sql if kind == "sql" else None,
         path if down_sql is not None else None,
+        down_line=text.count("\n", 0, down.start()) + 1 if down else None,
     )
 
 
