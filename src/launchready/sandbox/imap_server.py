@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from launchready.sandbox.ports import free_tcp_port
 from launchready.sandbox.service_user import server_user
 from launchready.sandbox.tls import ServerCert
 
@@ -39,12 +40,6 @@ def find_dovecot() -> str | None:
     if found:
         return found
     return "/usr/sbin/dovecot" if os.access("/usr/sbin/dovecot", os.X_OK) else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _ssha512(password: str) -> str:
@@ -130,7 +125,7 @@ class DovecotServer:
             if not os.access(f"/usr/lib/dovecot/{part}", os.X_OK):
                 raise MailStoreUnavailable(f"Dovecot's {part} is not installed ({package})")
         self._binary = binary
-        self.imaps_port, self.imap_port, self.lmtp_port = (_free_port() for _ in range(3))
+        self.imaps_port, self.imap_port, self.lmtp_port = (free_tcp_port() for _ in range(3))
         self._user, self._as = server_user()
         self.dir = Path(tempfile.mkdtemp(prefix="launchready-imap-"))
         (self.dir / "users").mkdir()

@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from launchready.sandbox.ports import free_tcp_port
 from launchready.sandbox.service_user import server_user
 
 
@@ -30,19 +31,13 @@ def find_bindir() -> str | None:
     return str(Path(found[0]).parent) if found else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PostgresCluster:
     def __init__(self) -> None:
         bindir = find_bindir()
         if bindir is None:
             raise PostgresUnavailable("PostgreSQL server binaries (initdb) are not installed")
         self.bindir = bindir
-        self.port = _free_port()
+        self.port = free_tcp_port()
         self.dir = Path(tempfile.mkdtemp(prefix="launchready-pg-"))
         self.data = self.dir / "data"
         self.user, self._as = server_user()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-import socket
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from launchready.sandbox.knob import DelayKnob
+from launchready.sandbox.ports import free_tcp_port
 
 
 @dataclass(frozen=True)
@@ -89,12 +89,6 @@ def _hand_over(lmtp: tuple[str, int], mail_from: str, rcpt_tos: list[str], data:
     return "250 2.0.0 Delivered to the mailbox"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class SmtpReceiver:
     """``deliver_to`` (an LMTP address) makes it the MX in front of a mail store.
     ``control=True`` also serves ``control_url``: POST seconds there to change
@@ -113,7 +107,7 @@ class SmtpReceiver:
         self._messages: list[Received] = []
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
-        self.port = _free_port()
+        self.port = free_tcp_port()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
     @property

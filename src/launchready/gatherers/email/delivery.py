@@ -252,17 +252,18 @@ async def verify_dmarc(
 
 async def verify_arrival(network: Network, arrival: Arrival) -> Verification:
     dkim_result = await verify_dkim(network, arrival.data)
-    # An empty MAIL FROM (a bounce) is checked as postmaster@ the From domain.
-    mail_from = arrival.mail_from or f"postmaster@{_from_domain(arrival.data)}"
     if arrival.mail_from is None:
         why = "the receiving side recorded no envelope sender (no Return-Path)"
         spf = SpfSender("", arrival.peer_ip, "", UNKNOWN, "", why)
-    elif not arrival.peer_ip:
-        why = f"the receiving side recorded no connecting address ({arrival.peer_seen_in})"
-        spf = SpfSender(domain_of(mail_from), "", mail_from, UNKNOWN, "", why)
     else:
-        dns_ = blocking_dns(network)
-        spf = await check_host(dns_, arrival.peer_ip, mail_from, domain_of(mail_from))
+        # An empty MAIL FROM (a bounce) is checked as postmaster@ the From domain.
+        mail_from = arrival.mail_from or f"postmaster@{_from_domain(arrival.data)}"
+        if arrival.peer_ip:
+            dns_ = blocking_dns(network)
+            spf = await check_host(dns_, arrival.peer_ip, mail_from, domain_of(mail_from))
+        else:
+            why = f"the receiving side recorded no connecting address ({arrival.peer_seen_in})"
+            spf = SpfSender(domain_of(mail_from), "", mail_from, UNKNOWN, "", why)
     dmarc_result = await verify_dmarc(network, arrival.data, dkim_result, spf)
     return Verification(
         arrival.peer_ip,

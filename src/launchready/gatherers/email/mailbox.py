@@ -110,33 +110,25 @@ def _connect(address: HostPort, timeout: float | None, line: _Line) -> socket.so
     return sock
 
 
-class _PinnedTLS(imaplib.IMAP4):
-    """TLS from the first byte to ``address``, the certificate checked against ``host``
-    (imaplib's IMAP4_SSL would check it against whatever it connected to)."""
+class _Pinned(imaplib.IMAP4):
+    """A connection to the pinned address, TLS from the first byte or plain (for STARTTLS);
+    either way the certificate is checked against ``host`` (imaplib's IMAP4_SSL would check
+    it against whatever it connected to)."""
 
-    def __init__(self, host: str, pin: _Pin) -> None:
-        self._pin = pin
+    def __init__(self, host: str, pin: _Pin, tls: bool) -> None:
+        self._pin, self._tls = pin, tls
         super().__init__(host, pin.address[1], timeout=pin.timeout)
 
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
         sock = _connect(self._pin.address, timeout, self._pin.line)
+        if not self._tls:
+            return sock
         wrapped = self._pin.context.wrap_socket(
             sock, server_hostname=self.host, do_handshake_on_connect=False
         )
-        self._pin.line.add(wrapped)
+        self._pin.line.add(wrapped)  # registered before the handshake, which may hang
         wrapped.do_handshake()
         return wrapped
-
-
-class _PinnedPlain(imaplib.IMAP4):
-    """A plain connection to ``address`` that STARTTLS then upgrades against ``host``."""
-
-    def __init__(self, host: str, pin: _Pin) -> None:
-        self._pin = pin
-        super().__init__(host, pin.address[1], timeout=pin.timeout)
-
-    def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        return _connect(self._pin.address, timeout, self._pin.line)
 
 
 @dataclass(frozen=True)
@@ -162,9 +154,7 @@ class _Client(IMAPClient):  # type: ignore[misc]  # IMAPClient ships no type hin
         )
 
     def _create_IMAP4(self) -> imaplib.IMAP4:  # noqa: N802 - IMAPClient's name
-        if self.ssl:
-            return _PinnedTLS(self.host, self._pin)
-        return _PinnedPlain(self.host, self._pin)
+        return _Pinned(self.host, self._pin, tls=self.ssl)
 
 
 def _text(exc: BaseException) -> str:

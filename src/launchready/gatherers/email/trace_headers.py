@@ -122,17 +122,41 @@ def _from_verdicts(msg: Message, receiving_sites: set[str]) -> ConnectingAddress
     return None
 
 
-def _receiving_sites(hops: list[str]) -> set[str]:
+@dataclass(frozen=True)
+class _Hop:
+    """One Received line, read once."""
+
+    line: str
+    by_site: str | None  # the domain of the host that stamped it
+    address: str | None  # the connecting address in its from-clause, if readable
+    counts: bool  # has a from-clause and is not the store's own delivery hop
+
+    @classmethod
+    def read(cls, value: object) -> _Hop:
+        line = _unfold(value)
+        by = _BY_HOST.search(line)
+        by_site = _site(by.group(1)) if by and "." in by.group(1) else None
+        address = _hop_address(_BY.split(line, maxsplit=1)[0][:_MAX_CLAUSE])
+        counts = line.lower().startswith("from ") and not _DELIVERY_HOP.search(line)
+        return cls(line, by_site, address, counts)
+
+    @property
+    def public(self) -> bool:
+        parsed = _ip(self.address) if self.address else None
+        return parsed is not None and parsed.is_global
+
+    def said(self) -> str:
+        return f"Received: {self.line[:120]}"
+
+
+def _receiving_sites(hops: list[_Hop]) -> set[str]:
     """The domains of the hosts that stamped the newest Received lines, down to and
     including the first one that took the message in from a public address."""
     sites: set[str] = set()
-    for line in hops:
-        by = _BY_HOST.search(line)
-        if by and "." in by.group(1):
-            sites.add(_site(by.group(1)))
-        address = _hop_address(_BY.split(line, maxsplit=1)[0][:_MAX_CLAUSE])
-        parsed = _ip(address) if address else None
-        if parsed is not None and parsed.is_global:
+    for hop in hops:
+        if hop.by_site:
+            sites.add(hop.by_site)
+        if hop.public:
             break
     return sites
 
@@ -145,22 +169,18 @@ def connecting_address(msg: Message) -> ConnectingAddress:
     public address is where the message entered the receiving site. On a private network
     (or the sandbox) no address is public and the newest one is taken.
     """
-    received = [_unfold(v) for v in msg.get_all("Received", [])]
-    verdict = _from_verdicts(msg, _receiving_sites(received))
+    hops = [_Hop.read(value) for value in msg.get_all("Received", [])]
+    verdict = _from_verdicts(msg, _receiving_sites(hops))
     if verdict is not None:
         return verdict
-    hops: list[tuple[str, str]] = []
-    for line in received:
-        if _DELIVERY_HOP.search(line) or not line.lower().startswith("from "):
-            continue
-        address = _hop_address(_BY.split(line, maxsplit=1)[0][:_MAX_CLAUSE])
-        if address is None:
+    newest: _Hop | None = None
+    for hop in (h for h in hops if h.counts):
+        if hop.address is None:
             # Below an unreadable hop the chain may already be the sender's own.
-            return ConnectingAddress("", f"no connecting address in Received: {line[:120]}")
-        hops.append((address, line))
-        parsed = _ip(address)
-        if parsed is not None and parsed.is_global:
-            return ConnectingAddress(address, f"Received: {line[:120]}")
-    if hops:
-        return ConnectingAddress(hops[0][0], f"Received: {hops[0][1][:120]}")
+            return ConnectingAddress("", f"no connecting address in {hop.said()}")
+        if hop.public:
+            return ConnectingAddress(hop.address, hop.said())
+        newest = newest or hop
+    if newest is not None and newest.address:
+        return ConnectingAddress(newest.address, newest.said())
     return ConnectingAddress("", "no Received-SPF, Authentication-Results or Received line")
