@@ -71,11 +71,12 @@ def measure(
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             guard.cancel()
-        proc.returncode = status
+        code = os.waitstatus_to_exitcode(status)  # wait4 gives a raw status: exit 1 is 256
+        proc.returncode = code
         wall = time.monotonic() - started
         errors.seek(0)
         err = errors.read().decode(errors="replace")
-    note = "" if status == 0 else f"exit {status}: {err.strip()[-200:]}"
+    note = "" if code == 0 else f"exit {code}: {err.strip()[-200:]}"
     return Run(tool, served(url) - before, wall, usage.ru_utime + usage.ru_stime, note)
 
 

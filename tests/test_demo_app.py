@@ -6,7 +6,6 @@ import csv
 import io
 import re
 import shutil
-import socket
 import sqlite3
 import threading
 import time
@@ -34,18 +33,13 @@ from launchready.sandbox.demo_app import (
 )
 from launchready.sandbox.demo_app.api import EXPORT_COLUMNS, UPDATE_WORK_S
 from launchready.sandbox.demo_app.app import STRICT_CSP, WEAK_CSP
+from launchready.sandbox.ports import free_tcp_port
 
 SMALL_ROWS = 2000
 # Test passwords are joined at run time, like DEMO_PASSWORD: no password-shaped literals.
 WRONG_PASSWORD = "-".join(("not", "the", "one"))
 NEW_PASSWORD = "-".join(("a", "brand", "new", "one"))
 VARIANTS = [pytest.param(False, id="unfixed"), pytest.param(True, id="fixed")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --- databases and apps --------------------------------------------------------------------
@@ -69,7 +63,7 @@ def db_path(small_template: Path, tmp_path: Path) -> str:
 def make_app(db_path: str, *, fixed: bool, smtp_port: int | None = None) -> Starlette:
     seed_database(db_path, activity_rows=SMALL_ROWS, fixed=fixed)  # applies the variant
     return create_app(
-        db_path=db_path, smtp_host="127.0.0.1", smtp_port=smtp_port or free_port(), fixed=fixed
+        db_path=db_path, smtp_host="127.0.0.1", smtp_port=smtp_port or free_tcp_port(), fixed=fixed
     )
 
 
@@ -124,7 +118,7 @@ class Mailbox:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
+    box, port = Mailbox(), free_tcp_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -144,7 +138,7 @@ def body_of(msg: EmailMessage) -> str:
 
 @contextmanager
 def served(app: Starlette) -> Iterator[str]:
-    port = free_port()
+    port = free_tcp_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -414,7 +408,7 @@ def test_a_running_export_blocks_writes_unless_fixed(
     path = str(tmp_path / "demo.db")
     shutil.copy(big_template, path)
     seed_database(path, fixed=fixed)
-    app = create_app(db_path=path, smtp_host="127.0.0.1", smtp_port=free_port(), fixed=fixed)
+    app = create_app(db_path=path, smtp_host="127.0.0.1", smtp_port=free_tcp_port(), fixed=fixed)
     with (
         served(app) as base,
         httpx.Client(base_url=base, headers=session_header(base)) as http,
@@ -479,7 +473,7 @@ def test_fixed_app_queues_email_and_a_worker_delivers_it(
 def test_an_unreachable_mail_server_fails_the_request_unless_fixed(
     db_path: str, fixed: bool
 ) -> None:
-    app = make_app(db_path, fixed=fixed, smtp_port=free_port())  # nothing listens there
+    app = make_app(db_path, fixed=fixed, smtp_port=free_tcp_port())  # nothing listens there
     client = https_client(app, raise_server_exceptions=False)
     r = client.post("/password-reset", data={"email": ADMIN_EMAIL})
     if fixed:

@@ -363,6 +363,42 @@ def test_a_stopped_run_sends_nothing_more() -> None:
     assert elapsed < 5 and served > 0
 
 
+@pytest.mark.parametrize("delays", [[0.0], [5.0]], ids=["instant", "delayed"])
+def test_the_latency_server_closes_an_http_1_0_connection_after_its_answer(
+    delays: list[float],
+) -> None:
+    import socket
+
+    # Headers after the request line: "HTTP/1.0" ends the first line, not the whole head.
+    request = b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n"
+    with (
+        LatencyServer(delays) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock,
+    ):
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(4096):  # ends only when the server closes
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 200 OK") and received.endswith(b"\r\n\r\nok")
+
+
+def test_the_rate_bench_reports_a_child_exit_code_not_a_raw_wait_status(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    path = Path(__file__).parent.parent / "bench" / "loadgen_rate.py"
+    spec = importlib.util.spec_from_file_location("loadgen_rate_bench", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, bench)  # its dataclass looks itself up there
+    spec.loader.exec_module(bench)
+    failing = [sys.executable, "-c", "import sys; sys.exit('gave up')"]
+    with LatencyServer() as server:
+        run_ = bench.measure("failing", failing, server.url, 1.0)
+    assert run_.note == "exit 1: gave up"
+
+
 # --- loadtest: one line and exit 2 for every bad input ------------------------------------
 
 

@@ -227,10 +227,10 @@ ENV_NAMES = (
 )
 
 
-def _dockerfile(fixed: bool, digest: str) -> str:
+def _dockerfile(fixed: bool) -> str:
     if fixed:
         return f"""\
-FROM python:3.12-slim@sha256:{digest}
+FROM python:3.12-slim@sha256:{_digest("python:3.12-slim")}
 COPY --from=ghcr.io/astral-sh/uv:0.5.11@sha256:{_digest("ghcr.io/astral-sh/uv:0.5.11")} /uv /bin/uv
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
@@ -248,17 +248,8 @@ CMD ["uvicorn", "app:app", "--host", "0.0.0.0", "--port", "8000"]
 """
 
 
-def _ci(fixed: bool) -> str:
-    if fixed:
-        return _fixed_ci()
-    else:
-        install = """\
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.12"
-      - run: pip install . pytest httpx
-      - run: pytest -q"""
-    return f"""\
+# Both variants' workflows start alike, up to the test job's steps.
+_CI_HEAD = """\
 name: ci
 on:
   push:
@@ -268,8 +259,19 @@ jobs:
   test:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
-{install}
+"""
+
+
+def _ci(fixed: bool) -> str:
+    if fixed:
+        return _fixed_ci()
+    return f"""\
+{_CI_HEAD}      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - run: pip install . pytest httpx
+      - run: pytest -q
   image:
     needs: test
     if: github.ref == 'refs/heads/main'
@@ -396,16 +398,7 @@ by deploying the previous image:
 def _fixed_ci() -> str:
     image = "ghcr.io/demo-services/demo-admin:${{ github.sha }}"
     return f"""\
-name: ci
-on:
-  push:
-    branches: [main]
-  pull_request:
-jobs:
-  test:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: {_pinned("actions/checkout@v4.2.2")}
+{_CI_HEAD}      - uses: {_pinned("actions/checkout@v4.2.2")}
       - uses: {_pinned("astral-sh/setup-uv@v4.2.0")}
       - run: uv sync --locked
       - run: uv run pytest -q
@@ -463,7 +456,7 @@ def _common_start(fixed: bool) -> list[Commit]:
             "2025-03-06T11:05:00+01:00",
             "Add Dockerfile and CI workflow",
             {
-                "Dockerfile": _dockerfile(fixed, hashlib.sha256(b"python:3.12-slim").hexdigest()),
+                "Dockerfile": _dockerfile(fixed),
                 ".github/workflows/ci.yml": _ci(fixed),
             },
         ),

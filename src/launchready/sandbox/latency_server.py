@@ -49,8 +49,8 @@ class _Conn(asyncio.Protocol):
                 size = int(head[at + 16 : stop if stop >= 0 else None])
             if len(buf) < end + 4 + size:
                 break
-            close = b"\nconnection: close" in head or head.endswith(b"http/1.0")
             first_line = head.split(b"\r\n", 1)[0]
+            close = b"\nconnection: close" in head or first_line.endswith(b"http/1.0")
             buf = buf[end + 4 + size :]
             self.server._arrived(self, first_line, close)
         self.buf = buf

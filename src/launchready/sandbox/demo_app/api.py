@@ -18,10 +18,9 @@ from launchready.sandbox.demo_app import db
 from launchready.sandbox.demo_app.state import DemoState, state_of
 from launchready.sandbox.demo_app.web import (
     User,
-    check_csrf,
     login_required,
     private_cache,
-    read_payload,
+    read_checked_payload,
 )
 
 # What an update spends besides SQL: validating the address, recomputing the client's billing
@@ -128,9 +127,7 @@ def _create_client(path: str, values: dict[str, str], user_id: int) -> dict[str,
 async def clients_collection(request: Request, user: User) -> Response:
     if request.method == "GET":
         return await _list_clients(request)
-    data, is_form = await read_payload(request)
-    if is_form:
-        check_csrf(request, data)
+    data, is_form = await read_checked_payload(request)
     try:
         values = client_changes(data, creating=True)
     except Invalid as exc:
@@ -203,9 +200,7 @@ async def client_item(request: Request, user: User) -> Response:
     if request.method == "GET":
         client = await run_in_threadpool(_get_client, state.db_path, client_id)
     else:
-        data, is_form = await read_payload(request)
-        if is_form:
-            check_csrf(request, data)
+        data, is_form = await read_checked_payload(request)
         try:
             changes = client_changes(data, creating=False)
         except Invalid as exc:

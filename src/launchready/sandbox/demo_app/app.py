@@ -94,15 +94,12 @@ def create_app(
     smtp_host: str,
     smtp_port: int,
     fixed: bool = False,
-    smtp_delay_s: float = 0.0,
 ) -> Starlette:
     """The demo app over an already seeded database (see `seed_database`).
 
-    smtp_delay_s: seconds to sleep before each delivery, imitating a slow mail provider
-    (0 by default; slowing the sandbox's SMTP receiver has the same effect over the network).
     The app's state, including update-lock counters, is at `app.state.demo` (a DemoState).
     """
-    smtp = SmtpTarget(smtp_host, smtp_port, smtp_delay_s)
+    smtp = SmtpTarget(smtp_host, smtp_port)
     state = DemoState(
         db_path=db_path, smtp=smtp, fixed=fixed, outbox=Outbox(smtp) if fixed else None
     )

@@ -29,9 +29,6 @@ log = logging.getLogger("launchready.sandbox.demo_app.mail")
 class SmtpTarget:
     host: str
     port: int
-    # Sleep before each delivery to imitate a slow mail provider; 0 in normal use (the sandbox's
-    # SMTP receiver can be slowed instead, which also exercises the network path).
-    delay_s: float = 0.0
 
 
 def _message(to: str, subject: str, body: str) -> EmailMessage:
@@ -69,8 +66,6 @@ def invite_message(to: str, token: str, inviter: str) -> EmailMessage:
 
 
 def send(msg: EmailMessage, target: SmtpTarget) -> None:
-    if target.delay_s > 0:
-        time.sleep(target.delay_s)
     with smtplib.SMTP(
         target.host, target.port, local_hostname=EHLO_NAME, timeout=SMTP_TIMEOUT_S
     ) as smtp:

@@ -27,8 +27,10 @@ from launchready.sandbox.demo_app.web import (
     login_required,
     page,
     private_cache,
+    read_checked_payload,
     read_payload,
     safe_next,
+    start_session,
 )
 
 CLIENTS_PER_PAGE = 25
@@ -86,9 +88,7 @@ async def login(request: Request) -> Response:
             next=next_path,
             error="Email or password is wrong.",
         )
-    request.session.clear()  # a fresh session: no fixation of a pre-login identifier
-    request.session["user_id"] = user["id"]
-    request.session["csrf"] = secrets.token_urlsafe(32)
+    start_session(request, user["id"])
     auth_log.info("user %s signed in", user["id"])
     return RedirectResponse(next_path, status_code=303)
 
@@ -270,9 +270,7 @@ def _create_invite(path: str, email: str, inviter_id: int) -> str:
 
 @login_required()
 async def send_invite(request: Request, user: User) -> Response:
-    data, is_form = await read_payload(request)
-    if is_form:
-        check_csrf(request, data)
+    data, is_form = await read_checked_payload(request)
     email = str(data.get("email", "")).strip()
     if "@" not in email or len(email) > 254:
         return JSONResponse({"error": "a valid email is required"}, status_code=422)
@@ -373,43 +371,22 @@ def _choose_password(
 async def choose_password(request: Request) -> Response:
     """/reset: the page the reset email links to."""
     path = state_of(request).db_path
-    title = "Choose a new password"
+    form = functools.partial(
+        _choose_password, request, "Choose a new password", "/reset", ask_name=False
+    )
     if request.method == "GET":
         token = request.query_params.get("token", "")
         ok = bool(token) and await run_in_threadpool(
             _token_is_valid, path, "password_resets", token
         )
         error = None if ok else "This reset link is invalid or has expired."
-        return _choose_password(
-            request,
-            title,
-            "/reset",
-            ask_name=False,
-            token=token if ok else "",
-            error=error,
-        )
+        return form(token=token if ok else "", error=error)
     data, _ = await read_payload(request)
     token, password = str(data.get("token", "")), str(data.get("password", ""))
     if len(password) < MIN_PASSWORD:
-        return _choose_password(
-            request,
-            title,
-            "/reset",
-            ask_name=False,
-            token=token,
-            error=f"Use at least {MIN_PASSWORD} characters.",
-            status_code=422,
-        )
+        return form(token=token, error=f"Use at least {MIN_PASSWORD} characters.", status_code=422)
     if not await run_in_threadpool(_use_reset, path, token, password):
-        return _choose_password(
-            request,
-            title,
-            "/reset",
-            ask_name=False,
-            token="",
-            error="This reset link is invalid or has expired.",
-            status_code=400,
-        )
+        return form(token="", error="This reset link is invalid or has expired.", status_code=400)
     return RedirectResponse("/login", status_code=303)
 
 
@@ -432,44 +409,21 @@ def _accept_invite(path: str, token: str, name: str, password: str) -> int | Non
 async def accept_invite(request: Request) -> Response:
     """/invite: the page the invitation email links to."""
     path = state_of(request).db_path
-    title = "Join Demo Admin"
+    form = functools.partial(_choose_password, request, "Join Demo Admin", "/invite", ask_name=True)
     if request.method == "GET":
         token = request.query_params.get("token", "")
         ok = bool(token) and await run_in_threadpool(_token_is_valid, path, "invites", token)
         error = None if ok else "This invitation is invalid or has expired."
-        return _choose_password(
-            request,
-            title,
-            "/invite",
-            ask_name=True,
-            token=token if ok else "",
-            error=error,
-        )
+        return form(token=token if ok else "", error=error)
     data, _ = await read_payload(request)
     token, password = str(data.get("token", "")), str(data.get("password", ""))
     name = str(data.get("name", "")).strip()[:100] or "New teammate"
     if len(password) < MIN_PASSWORD:
-        return _choose_password(
-            request,
-            title,
-            "/invite",
-            ask_name=True,
-            token=token,
-            error=f"Use at least {MIN_PASSWORD} characters.",
-            status_code=422,
-        )
+        return form(token=token, error=f"Use at least {MIN_PASSWORD} characters.", status_code=422)
     user_id = await run_in_threadpool(_accept_invite, path, token, name, password)
     if user_id is None:
-        return _choose_password(
-            request,
-            title,
-            "/invite",
-            ask_name=True,
-            token="",
-            error="This invitation is invalid, expired or already used.",
-            status_code=400,
+        return form(
+            token="", error="This invitation is invalid, expired or already used.", status_code=400
         )
-    request.session.clear()
-    request.session["user_id"] = user_id
-    request.session["csrf"] = secrets.token_urlsafe(32)
+    start_session(request, user_id)
     return RedirectResponse("/", status_code=303)

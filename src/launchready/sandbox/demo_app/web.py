@@ -64,6 +64,22 @@ async def read_payload(request: Request) -> tuple[dict[str, Any], bool]:
     return data, False
 
 
+async def read_checked_payload(request: Request) -> tuple[dict[str, Any], bool]:
+    """`read_payload`, then the CSRF check when the body came from an HTML form."""
+    data, is_form = await read_payload(request)
+    if is_form:
+        check_csrf(request, data)
+    return data, is_form
+
+
+def start_session(request: Request, user_id: int) -> None:
+    """Sign `user_id` in on a fresh session (no fixation of a pre-login identifier), with a new
+    CSRF token."""
+    request.session.clear()
+    request.session["user_id"] = user_id
+    request.session["csrf"] = secrets.token_urlsafe(32)
+
+
 def _load_user(path: str, user_id: int) -> User | None:
     with db.opened(path) as conn:
         return db.user_by_id(conn, user_id)
