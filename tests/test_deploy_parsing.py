@@ -66,6 +66,16 @@ def test_dotenv_values_and_what_they_are() -> None:
     ]
 
 
+def _environments_context(tmp_path: Path, config_text: str) -> GatherContext:
+    """A gather context for ``config_text`` written as tmp_path/launchready.toml."""
+    cfg = tmp_path / "launchready.toml"
+    cfg.write_text(config_text)
+    config = parse_config(config_text, path=str(cfg), env={})
+    return GatherContext(
+        config, Network.from_config(config.network, config.base_dir), NoProgress(), 10
+    )
+
+
 def test_environments_from_files_and_commands(tmp_path: Path) -> None:
     secret = token(40)
     (tmp_path / "prod.env").write_text(f"SECRET_KEY={secret}\nDEBUG=true\n")
@@ -74,12 +84,7 @@ def test_environments_from_files_and_commands(tmp_path: Path) -> None:
         f"[environments.staging]\ncommand = \"printf 'SECRET_KEY={secret}\\\\nDEBUG=false\\\\n'\"\n"
         '[environments.broken]\ncommand = "echo SECRET_KEY=x; exit 3"\n'
     )
-    cfg = tmp_path / "launchready.toml"
-    cfg.write_text(config_text)
-    config = parse_config(config_text, path=str(cfg), env={})
-    ctx = GatherContext(
-        config, Network.from_config(config.network, config.base_dir), NoProgress(), 10
-    )
+    ctx = _environments_context(tmp_path, config_text)
     (outcome,) = asyncio.run(EnvironmentsGatherer().gather(ctx))
     assert outcome.fact == ENVIRONMENTS
     by_name = {e.name: e for e in outcome.value.environments}
@@ -107,12 +112,7 @@ def test_a_read_error_counts_for_production_debug_by_the_environment_name(
         '[environments.staging]\nenv_file = "deploy/prod-like/staging.env"\n'
         '[environments.live]\nenv_file = "missing.env"\n'
     )
-    cfg = tmp_path / "launchready.toml"
-    cfg.write_text(config_text)
-    config = parse_config(config_text, path=str(cfg), env={})
-    ctx = GatherContext(
-        config, Network.from_config(config.network, config.base_dir), NoProgress(), 10
-    )
+    ctx = _environments_context(tmp_path, config_text)
     (outcome,) = asyncio.run(EnvironmentsGatherer().gather(ctx))
     verdicts = list(production_debug.evaluate(outcome.value))
     errors = [v.target or "" for v in verdicts if v.status == Status.ERROR]
